@@ -1,0 +1,56 @@
+"""Error pages in plain English; the 500 handler rolls the transaction back."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from grantpanel.extensions import db
+
+MESSAGES = {
+    400: ("Something was wrong with that request", "Go back and try again."),
+    403: ("You cannot see this page", "Your account does not have access to this page."),
+    404: ("Page not found", "Check the web address, or go back to the page you came from."),
+    405: ("That action is not allowed here", "Go back and use the buttons on the page."),
+    429: (
+        "Too many attempts",
+        "You have tried too many times in a short while. Wait a minute, then try again.",
+    ),
+    500: ("Sorry, something went wrong", "Nothing you typed has been lost. Try again later."),
+}
+
+
+def _render(code: int, detail: str | None = None) -> ResponseReturnValue:
+    title, text = MESSAGES.get(code, ("Something went wrong", "Try again later."))
+    if request.blueprint == "api" or request.path.startswith("/api/"):
+        resp = jsonify({"error": title, "detail": detail or text, "status": code})
+        resp.status_code = code
+        return resp
+    page = render_template("errors/error.html", title=title, text=detail or text, code=code)
+    return Response(page, status=code, mimetype="text/html")
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(e: CSRFError) -> ResponseReturnValue:
+        return _render(
+            400,
+            "This form had expired or was sent from somewhere else, so nothing was saved. "
+            "Go back, reload the page and send it again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException) -> ResponseReturnValue:
+        code = e.code or 500
+        detail = e.description if code in (400, 403, 404) and e.description and getattr(
+            e, "plain", False
+        ) else None
+        return _render(code, detail)
+
+    @app.errorhandler(Exception)
+    def server_error(e: Exception) -> ResponseReturnValue:
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return _render(500)

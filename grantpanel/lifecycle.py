@@ -1,0 +1,70 @@
+"""The round lifecycle as data: states, their labels, and the allowed transitions.
+
+One table says which transitions exist and what each state is called for staff and for the
+public. Services call :func:`transition`; nothing else changes ``Round.state``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class State:
+    key: str
+    staff_label: str
+    public_label: str
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str  # the action, as shown on the button and logged in the audit log
+    source: str
+    target: str
+    label: str
+
+
+STATES: dict[str, State] = {
+    s.key: s
+    for s in (
+        State("draft", "Draft: being set up", "Not open yet"),
+        State("open", "Open for scoring", "Panel is scoring"),
+        State("closed", "Scoring closed", "Panel has finished scoring"),
+        State("decided", "Decided: ready to publish", "Decision being prepared"),
+        State("published", "Published", "Decision published"),
+    )
+}
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in (
+        Transition("open", "draft", "open", "Open scoring"),
+        Transition("close", "open", "closed", "Close scoring"),
+        Transition("reopen", "closed", "open", "Reopen scoring"),
+        Transition("decide", "closed", "decided", "Confirm the decision"),
+        Transition("undo-decision", "decided", "closed", "Withdraw the decision"),
+        Transition("publish", "decided", "published", "Publish the decision"),
+    )
+}
+
+
+class TransitionError(ValueError):
+    """Raised when a transition is not allowed from the round's current state."""
+
+
+def allowed(state: str) -> list[Transition]:
+    """The transitions available from ``state``, in table order."""
+    return [t for t in TRANSITIONS.values() if t.source == state]
+
+
+def check(state: str, name: str) -> Transition:
+    """Return the named transition if it is allowed from ``state``; raise otherwise."""
+    t = TRANSITIONS.get(name)
+    if t is None:
+        raise TransitionError(f"There is no step called {name!r}.")
+    if t.source != state:
+        raise TransitionError(
+            f"You cannot {t.label.lower()} while the round is "
+            f"{STATES[state].staff_label.lower()}."
+        )
+    return t

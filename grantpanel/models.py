@@ -1,0 +1,310 @@
+"""Database models (SQLAlchemy 2.x typed mappings).
+
+Words follow ``DESIGN.md``: a *round* has a rubric of *criteria*, *applications*, a panel of
+*memberships*, *conflicts*, *score sheets*, a *decision* and, once published, a *published
+record*.  Every state change is an *audit event*.  Models never commit: services change
+objects and the view or command that owns the request commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grantpanel.extensions import db
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC (the one clock services use)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class User(db.Model):  # type: ignore[name-defined]
+    """A person who signs in: grants staff or a panel member."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # "staff" | "panel"
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Rotated on sign-out: a copied session cookie then names a nonce that no longer exists.
+    session_nonce: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    access_needs: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_nonce}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == "staff"
+
+    @property
+    def is_panel(self) -> bool:
+        return self.role == "panel"
+
+
+class Invitation(db.Model):  # type: ignore[name-defined]
+    """A one-time sign-in link for a panel member. Only the token's SHA-256 is stored."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+class Round(db.Model):  # type: ignore[name-defined]
+    """One funding round, with its rules declared before scoring opens."""
+
+    __tablename__ = "round"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    budget: Mapped[int] = mapped_column(BigInteger)  # integer minor units (pence)
+    currency: Mapped[str] = mapped_column(String(3), default="GBP")
+    involvement: Mapped[str] = mapped_column(String(20), default="co-production")
+    aggregation: Mapped[str] = mapped_column(String(10), default="mean")  # mean | median
+    quorum: Mapped[int] = mapped_column(Integer, default=3)
+    fit_rule: Mapped[str] = mapped_column(String(10), default="skip")  # skip | stop
+    tie_break: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Members see others' scores only after scoring closes (never before their own).
+    reveal_scores_after_close: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    opens_on: Mapped[dt.date | None] = mapped_column(db.Date)
+    closes_on: Mapped[dt.date | None] = mapped_column(db.Date)
+    decision_on: Mapped[dt.date | None] = mapped_column(db.Date)
+    # Drawn when scoring opens; secret until the record is published.
+    seed: Mapped[str | None] = mapped_column(String(64))
+    seed_commitment: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="round", order_by="Criterion.position", cascade="all, delete-orphan"
+    )
+    applications: Mapped[list[Application]] = relationship(
+        back_populates="round", order_by="Application.reference", cascade="all, delete-orphan"
+    )
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="round", order_by="Membership.number", cascade="all, delete-orphan"
+    )
+
+
+class Criterion(db.Model):  # type: ignore[name-defined]
+    """One rubric criterion: guidance, a whole-number weight, and a descriptor per point."""
+
+    __tablename__ = "criterion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(40))  # stable key used in records: "c1", "c2"...
+    name: Mapped[str] = mapped_column(String(200))
+    guidance: Mapped[str] = mapped_column(Text, default="")
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    scale_min: Mapped[int] = mapped_column(Integer, default=1)
+    scale_max: Mapped[int] = mapped_column(Integer, default=5)
+    # descriptors[i] describes point scale_min + i
+    descriptors: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    round: Mapped[Round] = relationship(back_populates="criteria")
+
+    __table_args__ = (UniqueConstraint("round_id", "key"),)
+
+    @property
+    def points(self) -> list[tuple[int, str]]:
+        return [(self.scale_min + i, text) for i, text in enumerate(self.descriptors)]
+
+
+class Application(db.Model):  # type: ignore[name-defined]
+    """An application: private applicant details, public title and summary, amount asked."""
+
+    __tablename__ = "application"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    reference: Mapped[str] = mapped_column(String(40))  # public id, unique within a round
+    applicant_name: Mapped[str] = mapped_column(String(200))  # private (shown to the panel)
+    contact_email: Mapped[str | None] = mapped_column(String(254))  # private
+    title: Mapped[str] = mapped_column(String(200))  # public
+    summary: Mapped[str] = mapped_column(Text, default="")  # public
+    answers: Mapped[str] = mapped_column(Text, default="")  # shown to the panel
+    amount: Mapped[int] = mapped_column(BigInteger)  # requested, minor units
+    eligible: Mapped[bool] = mapped_column(Boolean, default=True)
+    eligibility_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    round: Mapped[Round] = relationship(back_populates="applications")
+
+    __table_args__ = (UniqueConstraint("round_id", "reference"),)
+
+
+class Membership(db.Model):  # type: ignore[name-defined]
+    """A panel member's place on one round, with their stable pseudonym number."""
+
+    __tablename__ = "membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    number: Mapped[int] = mapped_column(Integer)  # published as "Panel member <number>"
+    hours: Mapped[int] = mapped_column(Integer, default=0)  # hours claimed, for payment
+    # Set when the member has been through the conflicts screen for this round.
+    conflicts_checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    round: Mapped[Round] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+    __table_args__ = (
+        UniqueConstraint("round_id", "user_id"),
+        UniqueConstraint("round_id", "number"),
+    )
+
+    @property
+    def pseudonym(self) -> str:
+        return f"Panel member {self.number}"
+
+
+class Conflict(db.Model):  # type: ignore[name-defined]
+    """A declared conflict of interest between a member and an application."""
+
+    __tablename__ = "conflict"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    category: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")  # private
+    declared_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    declared_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    membership: Mapped[Membership] = relationship()
+    application: Mapped[Application] = relationship()
+    declared_by: Mapped[User] = relationship()
+
+    __table_args__ = (UniqueConstraint("membership_id", "application_id"),)
+
+
+class ScoreSheet(db.Model):  # type: ignore[name-defined]
+    """One member's scores for one application at one stage.
+
+    ``scores`` maps criterion key to an integer, or ``None`` for "don't know" (missing,
+    never zero). ``status`` is ``draft``, ``submitted`` or ``withdrawn`` (after a conflict).
+    """
+
+    __tablename__ = "score_sheet"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    stage: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    panel_note: Mapped[str] = mapped_column(Text, default="")  # private to staff and panel
+    feedback: Mapped[str] = mapped_column(Text, default="")  # for the applicant
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    membership: Mapped[Membership] = relationship()
+    application: Mapped[Application] = relationship()
+
+    __table_args__ = (UniqueConstraint("membership_id", "application_id", "stage"),)
+
+
+class Decision(db.Model):  # type: ignore[name-defined]
+    """Staff confirmation of a count: the computed outcome, and any override with reason."""
+
+    __tablename__ = "decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), unique=True)
+    # The record inputs and outputs the count produced (as the voting library returned them).
+    count: Mapped[dict[str, Any]] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(12))  # "confirmed" | "overridden"
+    # [{"application": ref, "action": "fund"|"unfund", "reason": str}]
+    overrides: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PublishedRecord(db.Model):  # type: ignore[name-defined]
+    """The immutable published decision record: canonical JSON bytes and their digest."""
+
+    __tablename__ = "published_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), unique=True)
+    body: Mapped[str] = mapped_column(Text)  # canonical JSON (UTF-8 text)
+    digest: Mapped[str] = mapped_column(String(80), unique=True)
+    previous_digest: Mapped[str | None] = mapped_column(String(80))
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    round: Mapped[Round] = relationship()
+
+
+class AuditEvent(db.Model):  # type: ignore[name-defined]
+    """Append-only log entry: who did what, when. Never updated or deleted."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised on an attempt to change or delete an audit event or published record."""
+
+
+def _refuse_change(mapper: Any, connection: Any, target: Any) -> None:
+    raise AppendOnlyError(f"{type(target).__name__} rows are append-only")
+
+
+for _model in (AuditEvent, PublishedRecord):
+    event.listen(_model, "before_update", _refuse_change)
+    event.listen(_model, "before_delete", _refuse_change)

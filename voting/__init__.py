@@ -1,0 +1,101 @@
+"""voting: the counting engine behind grantpanel (numpy and the standard library only).
+
+Pure functions from arrays and dataclasses to named immutable results: no I/O in the
+counting code, no clock, no global random state, no Flask or SQLAlchemy.  Every count
+explains itself (``.winners`` in order, ``.rounds`` with tallies, transfers and exclusions);
+every random step comes from a published-seed procedure (:mod:`voting.draws`).
+
+Ballot conventions
+------------------
+Ranked ballots:   int array, shape (n_ballots, max_ranks); entry [b, r] is the candidate
+                  index at preference r + 1 of ballot b; ``-1`` fills the ranks after the last
+                  preference.  Optional ``weights`` (shape (n_ballots,)) count each row.
+Approval ballots: bool (or 0/1) array, shape (n_voters, n_projects).
+Score data:       float array with ``NaN`` for missing (conflicted, not assigned, don't know).
+
+Public API (by module)
+----------------------
+Panel decisions and records (:mod:`voting.panel`, :mod:`voting.record`, :mod:`voting.draws`)
+    decide_round, build_record, verify_record, canonical_json, record_digest,
+    seed_commitment, draw_order, generator
+Scores (:mod:`voting.scores`, :mod:`voting.calibration`, :mod:`voting.uncertainty`)
+    ScoreData, weighted_totals, aggregate, majority_judgment, zscore_normalise,
+    additive_model, bootstrap_intervals, bayesian_ranking
+Agreement and consensus (:mod:`voting.agreement`, :mod:`voting.consensus`)
+    spread, ipras, krippendorff_alpha, kendalls_w, flag_for_discussion, consent,
+    supermajority
+Ranked and approval counting (:mod:`voting.ranked`, :mod:`voting.rctab`)
+    irv, stv, borda, schulze, ranked_pairs, approval, rctab_tabulate
+Budget rules (:mod:`voting.budget`)
+    fund_in_order, greedy, equal_shares, partial_lottery
+Files and registry (:mod:`voting.formats`, :mod:`voting.registry`)
+    read_preflib, read_pabulib, METHODS
+
+Command line: ``python -m voting verify RECORD.json``, ``python -m voting tabulate ...``,
+``python -m voting methods``.
+"""
+
+from __future__ import annotations
+
+from voting.agreement import ipras, kendalls_w, krippendorff_alpha, spread
+from voting.budget import equal_shares, fund_in_order, greedy, partial_lottery
+from voting.calibration import additive_model, zscore_normalise
+from voting.consensus import consent, flag_for_discussion, supermajority
+from voting.draws import draw_order, generator, seed_commitment
+from voting.errors import VerificationError, VotingError
+from voting.formats import read_pabulib, read_preflib
+from voting.panel import decide_round
+from voting.ranked import approval, borda, irv, ranked_pairs, schulze, stv
+from voting.rctab import rctab_tabulate
+from voting.record import build_record, canonical_json, record_digest, verify_record
+from voting.registry import METHODS
+from voting.results import CountResult, CountRound
+from voting.scores import ScoreData, aggregate, majority_judgment, weighted_totals
+from voting.uncertainty import bayesian_ranking, bootstrap_intervals
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "METHODS",
+    "CountResult",
+    "CountRound",
+    "ScoreData",
+    "VerificationError",
+    "VotingError",
+    "__version__",
+    "additive_model",
+    "aggregate",
+    "approval",
+    "bayesian_ranking",
+    "bootstrap_intervals",
+    "borda",
+    "build_record",
+    "canonical_json",
+    "consent",
+    "decide_round",
+    "draw_order",
+    "equal_shares",
+    "flag_for_discussion",
+    "fund_in_order",
+    "generator",
+    "greedy",
+    "ipras",
+    "irv",
+    "kendalls_w",
+    "krippendorff_alpha",
+    "majority_judgment",
+    "partial_lottery",
+    "ranked_pairs",
+    "rctab_tabulate",
+    "read_pabulib",
+    "read_preflib",
+    "record_digest",
+    "schulze",
+    "seed_commitment",
+    "spread",
+    "stv",
+    "supermajority",
+    "verify_record",
+    "weighted_totals",
+    "zscore_normalise",
+]

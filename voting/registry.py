@@ -1,0 +1,4 @@
+"""Placeholder."""
+from typing import Any
+
+METHODS: dict[str, Any] = {}

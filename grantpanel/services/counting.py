@@ -1,0 +1,302 @@
+"""Counting, confirmation and publication: the bridge between the database and ``voting``.
+
+The web app only gathers inputs (``record_inputs``) and stores results; every counting rule
+lives in :mod:`voting` (``decide_round``, ``build_record``).  A confirmed decision stores the
+exact inputs and outputs that staff saw, so the published record is what was confirmed, even
+if something changes in the tables afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+import voting
+from grantpanel.extensions import db
+from grantpanel.models import (
+    Conflict,
+    Decision,
+    Membership,
+    PublishedRecord,
+    Round,
+    ScoreSheet,
+    User,
+    utcnow,
+)
+from grantpanel.presenters import money
+from grantpanel.services import transitions
+from voting.draws import DRAW_PROCEDURE
+from voting.errors import VotingError
+
+SCHEMA_VERSION = 1
+BINDING_LEVELS = ("co-production",)
+TIE_BREAK_KEYS = ("higher_mean", "higher_median", "more_scores", "smaller_amount")
+
+
+class CountError(ValueError):
+    """A plain-English reason the count, decision or publication cannot go ahead."""
+
+
+@dataclass
+class CountPreview:
+    """What staff see before confirming: the engine's outputs, in ranked order."""
+
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    rows: list[dict[str, Any]]
+    funding: dict[str, Any]
+    problems: list[str] = field(default_factory=list)
+
+
+def _iso(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def tie_break_chain(rnd: Round) -> list[str]:
+    """The round's declared tie-break chain, always ending in the seeded draw."""
+    chain = [k for k in (rnd.tie_break or []) if k in TIE_BREAK_KEYS]
+    return [*chain, "draw"]
+
+
+def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dict[str, Any]:
+    """The input sections of the decision record for ``rnd`` (see docs/record-format.md).
+
+    Only public fields of applications and pseudonyms of members go in; private notes,
+    feedback, names and emails never do.
+    """
+    if rnd.seed is None or rnd.seed_commitment is None:
+        raise CountError("This round has no random seed yet. It gets one when scoring opens.")
+    members = sorted(rnd.memberships, key=lambda m: m.number)
+    pseudonym = {m.id: m.pseudonym for m in members}
+    criteria = sorted(rnd.criteria, key=lambda c: c.position)
+    keys = [c.key for c in criteria]
+    apps = sorted(rnd.applications, key=lambda a: a.reference)
+    ref = {a.id: a.reference for a in apps}
+    sheets = db.session.scalars(
+        select(ScoreSheet)
+        .where(ScoreSheet.application_id.in_(ref), ScoreSheet.status == "submitted")
+        .order_by(ScoreSheet.id)
+    ).all()
+    conflicts = db.session.scalars(
+        select(Conflict).where(Conflict.application_id.in_(ref)).order_by(Conflict.id)
+    ).all()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "voting_version": voting.__version__,
+        "organisation": str(current_app.config.get("ORGANISATION_NAME", "")),
+        "round": {
+            "id": rnd.id,
+            "name": rnd.name,
+            "purpose": rnd.purpose,
+            "currency": rnd.currency,
+            "budget": int(rnd.budget),
+            "involvement": rnd.involvement,
+            "binding": rnd.involvement in BINDING_LEVELS,
+            "published_at": _iso(published_at or utcnow()),
+        },
+        "rules": {
+            "method": "scores",
+            "aggregation": rnd.aggregation,
+            "quorum": int(rnd.quorum),
+            "fit_rule": rnd.fit_rule,
+            "tie_break": tie_break_chain(rnd),
+        },
+        "rubric": [
+            {
+                "key": c.key,
+                "name": c.name,
+                "guidance": c.guidance,
+                "weight": int(c.weight),
+                "scale_min": int(c.scale_min),
+                "scale_max": int(c.scale_max),
+                "descriptors": list(c.descriptors),
+            }
+            for c in criteria
+        ],
+        "applications": [
+            {
+                "id": a.reference,
+                "title": a.title,
+                "summary": a.summary,
+                "amount": int(a.amount),
+                "eligible": bool(a.eligible),
+                "eligibility_reason": a.eligibility_reason or "",
+            }
+            for a in apps
+        ],
+        "panel": [pseudonym[m.id] for m in members],
+        "sheets": [
+            {
+                "member": pseudonym[s.membership_id],
+                "application": ref[s.application_id],
+                "stage": int(s.stage),
+                "scores": {k: (None if s.scores.get(k) is None else int(s.scores[k]))
+                           for k in keys},
+            }
+            for s in sheets
+            if s.membership_id in pseudonym
+        ],
+        "conflicts": [
+            {
+                "member": pseudonym[c.membership_id],
+                "application": ref[c.application_id],
+                "category": c.category,
+            }
+            for c in conflicts
+            if c.membership_id in pseudonym
+        ],
+        "randomness": {
+            "commitment": rnd.seed_commitment,
+            "seed": rnd.seed,
+            "procedure": DRAW_PROCEDURE,
+        },
+    }
+
+
+def _rows(inputs: dict[str, Any], outputs: dict[str, Any]) -> list[dict[str, Any]]:
+    apps = {a["id"]: a for a in inputs["applications"]}
+    results = outputs["applications"]
+    ranked = sorted(
+        results, key=lambda r: (r["rank"] is None, r["rank"] or 0, r["id"])
+    )
+    return [{**r, "title": apps[r["id"]]["title"], "amount": apps[r["id"]]["amount"]}
+            for r in ranked]
+
+
+def _problems(rnd: Round) -> list[str]:
+    drafts = db.session.scalar(
+        select(func.count(ScoreSheet.id))
+        .join(Membership, Membership.id == ScoreSheet.membership_id)
+        .where(Membership.round_id == rnd.id, ScoreSheet.status == "draft")
+    ) or 0
+    out = []
+    if drafts:
+        out.append(
+            f"{drafts} score sheet{'s' if drafts != 1 else ''} "
+            f"{'were' if drafts != 1 else 'was'} saved as a draft but never submitted. "
+            "Drafts are not counted."
+        )
+    return out
+
+
+def preview(rnd: Round) -> CountPreview:
+    """Run the count on the current data without storing anything."""
+    if rnd.state not in ("closed", "decided"):
+        raise CountError("You can run the count once scoring has closed.")
+    inputs = record_inputs(rnd)
+    try:
+        outputs = voting.decide_round(inputs)
+    except VotingError as e:
+        raise CountError(f"The count could not be run: {e}.") from e
+    return CountPreview(
+        inputs=inputs,
+        outputs=outputs,
+        rows=_rows(inputs, outputs),
+        funding=outputs["funding"],
+        problems=_problems(rnd),
+    )
+
+
+def current_decision(rnd: Round) -> Decision | None:
+    return db.session.scalar(select(Decision).where(Decision.round_id == rnd.id))
+
+
+def decide(rnd: Round, actor: User, overrides: list[dict[str, Any]]) -> Decision:
+    """Confirm the computed decision, or override it with written reasons.
+
+    Each override is ``{"application": ref, "action": "fund"|"unfund", "reason": text}``.
+    The total after overrides may not exceed the budget.
+    """
+    from voting.record import apply_overrides
+
+    if rnd.state != "closed":
+        raise CountError("You can confirm a decision only after scoring has closed.")
+    clean: list[dict[str, Any]] = []
+    for o in overrides:
+        reason = str(o.get("reason", "")).strip()
+        if not reason:
+            raise CountError(
+                f"Give a reason for changing the decision on {o.get('application')}. "
+                "The reason is published with the decision."
+            )
+        clean.append(
+            {"application": str(o["application"]), "action": str(o["action"]), "reason": reason}
+        )
+    pv = preview(rnd)
+    try:
+        decision_body = apply_overrides(pv.outputs, clean, pv.inputs["applications"])
+    except VotingError as e:
+        raise CountError(f"That change cannot be made: {e}.") from e
+    if decision_body["total"] > rnd.budget:
+        raise CountError(
+            f"With these changes the total would be {money(decision_body['total'], rnd.currency)}"
+            f", which is more than the budget of {money(rnd.budget, rnd.currency)}. "
+            "Remove an application from the funded list first."
+        )
+    decision = Decision(
+        round_id=rnd.id,
+        count={"inputs": pv.inputs, "outputs": pv.outputs},
+        outcome="overridden" if clean else "confirmed",
+        overrides=clean,
+        author_id=actor.id,
+    )
+    db.session.add(decision)
+    transitions.move(
+        rnd,
+        "decide",
+        actor,
+        outcome=decision.outcome,
+        overrides=[{"application": o["application"], "action": o["action"]} for o in clean],
+    )
+    return decision
+
+
+def withdraw_decision(rnd: Round, actor: User) -> None:
+    """Undo a confirmed (not yet published) decision; the audit log keeps the history."""
+    decision = current_decision(rnd)
+    transitions.move(rnd, "undo-decision", actor)
+    if decision is not None:
+        db.session.delete(decision)
+
+
+def latest_record() -> PublishedRecord | None:
+    return db.session.scalar(
+        select(PublishedRecord).order_by(PublishedRecord.published_at.desc(),
+                                         PublishedRecord.id.desc()).limit(1)
+    )
+
+
+def publish(rnd: Round, actor: User) -> PublishedRecord:
+    """Publish the confirmed decision as an immutable, chained decision record."""
+    decision = current_decision(rnd)
+    if rnd.state != "decided" or decision is None:
+        raise CountError("Confirm the decision before publishing it.")
+    now = utcnow()
+    inputs = dict(decision.count["inputs"])
+    inputs["round"] = {**inputs["round"], "published_at": _iso(now)}
+    previous = latest_record()
+    try:
+        record = voting.build_record(
+            inputs,
+            overrides=list(decision.overrides),
+            previous_digest=previous.digest if previous is not None else None,
+        )
+    except VotingError as e:
+        raise CountError(f"The record could not be built: {e}.") from e
+    body = voting.canonical_json(record).decode("utf-8")
+    published = PublishedRecord(
+        round_id=rnd.id,
+        body=body,
+        digest=record["digest"],
+        previous_digest=record.get("previous_digest"),
+        published_at=now,
+    )
+    db.session.add(published)
+    transitions.move(rnd, "publish", actor, digest=record["digest"])
+    return published

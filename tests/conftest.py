@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
 
@@ -27,6 +28,21 @@ def _test_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         return normalise_database_url(url)
     path: Path = tmp_path_factory.mktemp("db") / "test.sqlite3"
     return f"sqlite:///{path}"
+
+
+class FreshRequestClient(FlaskClient):
+    """A test client whose every request starts with an empty ``flask.g``.
+
+    Tests hold one app context (so they share ``db.session`` with the requests they make);
+    ``g`` lives on that context, so without this the signed-in user and the CSRF token cached
+    by one request would leak into the next, even into another client's.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            for name in list(vars(g)):
+                delattr(g, name)
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +78,7 @@ def _empty_all_tables() -> None:
 @pytest.fixture()
 def app(_schema: None, database_url: str) -> Iterator[Flask]:
     app = create_app(TestingConfig(database_url))
+    app.test_client_class = FreshRequestClient
     with app.app_context():
         _empty_all_tables()
         limiter.reset()

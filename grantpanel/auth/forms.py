@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 class SignInForm(FlaskForm):
     email = EmailField(
         "Email address",
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
         validators=[
             DataRequired("Enter your email address."),
             Email("Enter an email address in the right form, like name@example.org."),

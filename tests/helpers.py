@@ -1,0 +1,30 @@
+"""Small helpers for client tests: read a form's CSRF token, post a form with it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """GET ``url`` and return the CSRF token of its first form."""
+    html = client.get(url).get_data(as_text=True)
+    m = _TOKEN.search(html)
+    if m is None:
+        raise AssertionError(f"no CSRF token on {url}")
+    return m.group(1) or m.group(2)
+
+
+def submit(
+    client: FlaskClient, url: str, data: dict[str, Any] | None = None, *,
+    form_url: str | None = None, follow_redirects: bool = False, **kwargs: Any,
+) -> TestResponse:
+    """POST ``data`` to ``url`` with a valid CSRF token read from ``form_url`` (default url)."""
+    payload = dict(data or {})
+    payload["csrf_token"] = csrf_token(client, form_url or url)
+    return client.post(url, data=payload, follow_redirects=follow_redirects, **kwargs)

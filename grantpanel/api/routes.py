@@ -1,9 +1,48 @@
-from flask import jsonify
-from werkzeug.wrappers import Response
+"""JSON API v1: published rounds and their decision records (read-only, no sign-in)."""
+
+from __future__ import annotations
+
+from flask import Response, abort, jsonify, url_for
+from flask.typing import ResponseReturnValue
 
 from grantpanel.api import bp
+from grantpanel.api.openapi import openapi_document
+from grantpanel.extensions import db
+from grantpanel.services import publication
+
+
+@bp.route("/rounds")
+def rounds() -> ResponseReturnValue:
+    """Published rounds, newest first, each with a link to its record."""
+    items = [
+        {
+            "id": rnd.id,
+            "name": rnd.name,
+            "record_url": url_for("api.round_record", round_id=rnd.id, _external=True),
+            "page_url": url_for("public.round_page", round_id=rnd.id, _external=True),
+            "digest": pr.digest,
+            "previous_digest": pr.previous_digest,
+            "published_at": publication.iso_utc(pr.published_at),
+        }
+        for rnd, pr in db.session.execute(publication.published_rounds()).tuples().all()
+    ]
+    return jsonify({"rounds": items})
+
+
+@bp.route("/rounds/<int:round_id>/record")
+def round_record(round_id: int) -> ResponseReturnValue:
+    """The decision record: the exact published bytes."""
+    pr = publication.published_record(round_id)
+    if pr is None:
+        abort(404)
+    return Response(
+        publication.record_bytes(pr),
+        mimetype="application/json",
+        headers={"X-Record-Digest": pr.digest},
+    )
 
 
 @bp.route("/openapi.json")
-def openapi() -> Response:
-    return jsonify({"openapi": "3.1.0"})
+def openapi() -> ResponseReturnValue:
+    """This API described as an OpenAPI 3.1 document."""
+    return jsonify(openapi_document(url_for("api.rounds", _external=True).rsplit("/", 1)[0]))

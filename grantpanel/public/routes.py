@@ -1,8 +1,90 @@
-from flask import render_template
+"""Public pages: published decisions, rounds being scored, and the downloadable records.
 
+An outcome page renders from the stored decision record, never from the live tables, so what
+it shows is exactly what anyone can download and verify.
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template
+from flask.typing import ResponseReturnValue
+
+from grantpanel.extensions import db
+from grantpanel.lifecycle import STATES
 from grantpanel.public import bp
+from grantpanel.services import publication
 
 
 @bp.route("/")
-def index() -> str:
-    return render_template("public/index.html")
+def index() -> ResponseReturnValue:
+    published = [
+        {
+            "round": rnd,
+            "record": pr,
+            "total": publication.total_funded(pr),
+        }
+        for rnd, pr in db.session.execute(publication.published_rounds()).tuples().all()
+    ]
+    in_progress = list(db.session.scalars(publication.rounds_in_progress()))
+    return render_template("public/index.html", published=published, in_progress=in_progress)
+
+
+@bp.route("/rounds/<int:round_id>")
+def round_page(round_id: int) -> ResponseReturnValue:
+    rnd = publication.public_round(round_id)
+    if rnd is None:
+        abort(404)
+    pr = publication.published_record(round_id) if rnd.state == "published" else None
+    if pr is None:
+        name, meaning = publication.involvement_words(rnd.involvement)
+        return render_template(
+            "public/round.html",
+            rnd=rnd,
+            state=STATES[rnd.state],
+            involvement_name=name,
+            involvement_meaning=meaning,
+        )
+    view = publication.outcome_view(publication.load_record(pr))
+    previous = (
+        publication.record_by_digest(view.previous_digest) if view.previous_digest else None
+    )
+    return render_template(
+        "public/outcome.html",
+        rnd=rnd,
+        pr=pr,
+        v=view,
+        previous=previous,
+        filename=record_filename(round_id),
+        tie_labels=publication.TIE_BREAK_LABELS,
+    )
+
+
+def record_filename(round_id: int) -> str:
+    return f"decision-record-round-{round_id}.json"
+
+
+@bp.route("/rounds/<int:round_id>/record.json")
+def record_download(round_id: int) -> ResponseReturnValue:
+    pr = publication.published_record(round_id)
+    if pr is None:
+        abort(404)
+    return Response(
+        publication.record_bytes(pr),
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f"attachment; filename={record_filename(round_id)}",
+            "X-Record-Digest": pr.digest,
+        },
+    )
+
+
+@bp.route("/how-decisions-are-made")
+def methods() -> ResponseReturnValue:
+    return render_template(
+        "public/methods.html",
+        involvement=publication.INVOLVEMENT,
+        fallback=publication.method_explanation(
+            {"aggregation": "mean", "quorum": 3, "fit_rule": "skip",
+             "tie_break": ["smaller_amount", "draw"]}
+        ),
+    )

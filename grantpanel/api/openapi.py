@@ -1,0 +1,321 @@
+"""The OpenAPI 3.1 description of the v1 API and of the decision record (schema version 1).
+
+The record schema follows ``docs/record-format.md``; it describes the fields a reader needs,
+and leaves ``additionalProperties`` open so a later minor addition does not break clients.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DECIMAL = {
+    "type": "string",
+    "pattern": r"^-?\d+\.\d{2}$",
+    "description": "An exact value rounded half-to-even to 2 decimal places, as a string.",
+}
+NULLABLE_DECIMAL = {"oneOf": [DECIMAL, {"type": "null"}]}
+DIGEST = {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"}
+MONEY = {"type": "integer", "description": "Integer minor units (pence for GBP)."}
+APP_ID = {"type": "string", "examples": ["A-001"]}
+PSEUDONYM = {"type": "string", "examples": ["Panel member 3"]}
+TIE_BREAKS = ["higher_mean", "higher_median", "more_scores", "smaller_amount", "draw"]
+STATUSES = ["funded", "skipped", "below-line", "under-quorum", "ineligible"]
+CATEGORIES = ["works-for", "trustee", "family", "close-friend", "beneficiary", "other"]
+INVOLVEMENT = ["co-production", "co-design", "engagement", "consultation"]
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None,
+         description: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    schema["required"] = required if required is not None else sorted(properties)
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def schemas() -> dict[str, Any]:
+    return {
+        "Error": _obj(
+            {
+                "error": {"type": "string"},
+                "detail": {"type": "string"},
+                "status": {"type": "integer"},
+            }
+        ),
+        "RoundSummary": _obj(
+            {
+                "id": {"type": "integer"},
+                "name": {"type": "string"},
+                "record_url": {"type": "string", "format": "uri"},
+                "page_url": {"type": "string", "format": "uri"},
+                "digest": DIGEST,
+                "previous_digest": {"oneOf": [DIGEST, {"type": "null"}]},
+                "published_at": {"type": "string", "format": "date-time"},
+            },
+            required=["id", "name", "record_url", "digest", "published_at"],
+        ),
+        "RoundList": _obj(
+            {"rounds": {"type": "array", "items": _ref("RoundSummary")}}
+        ),
+        "Criterion": _obj(
+            {
+                "key": {"type": "string"},
+                "name": {"type": "string"},
+                "guidance": {"type": "string"},
+                "weight": {"type": "integer", "minimum": 1},
+                "scale_min": {"type": "integer"},
+                "scale_max": {"type": "integer"},
+                "descriptors": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "One descriptor per point, scale_min to scale_max.",
+                },
+            }
+        ),
+        "ApplicationInput": _obj(
+            {
+                "id": APP_ID,
+                "title": {"type": "string"},
+                "summary": {"type": "string"},
+                "amount": MONEY,
+                "eligible": {"type": "boolean"},
+                "eligibility_reason": {"type": "string"},
+            },
+            description="An application's public fields only.",
+        ),
+        "Sheet": _obj(
+            {
+                "member": PSEUDONYM,
+                "application": APP_ID,
+                "stage": {"type": "integer", "enum": [1, 2]},
+                "scores": {
+                    "type": "object",
+                    "additionalProperties": {"type": ["integer", "null"]},
+                    "description": "Criterion key to score; null means \"don't know\".",
+                },
+            },
+            description="One submitted score sheet, pseudonymous.",
+        ),
+        "Conflict": _obj(
+            {
+                "member": PSEUDONYM,
+                "application": APP_ID,
+                "category": {"type": "string", "enum": CATEGORIES},
+            }
+        ),
+        "ApplicationOutput": _obj(
+            {
+                "id": APP_ID,
+                "n_scores": {"type": "integer"},
+                "n_conflicts": {"type": "integer"},
+                "eligible": {"type": "boolean"},
+                "quorum_met": {"type": "boolean"},
+                "aggregate": NULLABLE_DECIMAL,
+                "mean": NULLABLE_DECIMAL,
+                "median": NULLABLE_DECIMAL,
+                "min": NULLABLE_DECIMAL,
+                "max": NULLABLE_DECIMAL,
+                "sd": NULLABLE_DECIMAL,
+                "criteria": {"type": "object", "additionalProperties": NULLABLE_DECIMAL},
+                "rank": {"type": ["integer", "null"], "minimum": 1},
+                "status": {"type": "string", "enum": STATUSES},
+            }
+        ),
+        "Override": _obj(
+            {
+                "application": APP_ID,
+                "action": {"type": "string", "enum": ["fund", "unfund"]},
+                "reason": {"type": "string", "minLength": 1},
+            }
+        ),
+        "DecisionRecord": {
+            "type": "object",
+            "description": (
+                "A published decision record (schema version 1). The file is canonical JSON: "
+                "UTF-8, sorted keys, no insignificant whitespace. `digest` is \"sha256:\" + "
+                "the SHA-256 of the canonical JSON of the record without `digest`. Check it "
+                "with `python -m voting verify RECORD.json`."
+            ),
+            "required": [
+                "schema_version", "voting_version", "organisation", "round", "rules",
+                "rubric", "applications", "panel", "sheets", "conflicts", "randomness",
+                "outputs", "decision", "previous_digest", "digest",
+            ],
+            "properties": {
+                "schema_version": {"const": 1},
+                "voting_version": {"type": "string"},
+                "organisation": {"type": "string"},
+                "round": _obj(
+                    {
+                        "id": {"type": "integer"},
+                        "name": {"type": "string"},
+                        "purpose": {"type": "string"},
+                        "currency": {"type": "string", "examples": ["GBP"]},
+                        "budget": MONEY,
+                        "involvement": {"type": "string", "enum": INVOLVEMENT},
+                        "binding": {
+                            "type": "boolean",
+                            "description": "True only for co-production.",
+                        },
+                        "published_at": {"type": "string", "format": "date-time"},
+                    }
+                ),
+                "rules": _obj(
+                    {
+                        "method": {"type": "string", "examples": ["scores"]},
+                        "aggregation": {"type": "string", "enum": ["mean", "median"]},
+                        "quorum": {"type": "integer", "minimum": 0},
+                        "fit_rule": {"type": "string", "enum": ["skip", "stop"]},
+                        "tie_break": {
+                            "type": "array",
+                            "items": {"type": "string", "enum": TIE_BREAKS},
+                            "description": "Applied in order; \"draw\" is always last.",
+                        },
+                    }
+                ),
+                "rubric": {"type": "array", "items": _ref("Criterion")},
+                "applications": {"type": "array", "items": _ref("ApplicationInput")},
+                "panel": {"type": "array", "items": PSEUDONYM},
+                "sheets": {"type": "array", "items": _ref("Sheet")},
+                "conflicts": {"type": "array", "items": _ref("Conflict")},
+                "randomness": _obj(
+                    {
+                        "commitment": DIGEST,
+                        "seed": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                        "procedure": {"type": "string"},
+                    }
+                ),
+                "outputs": _obj(
+                    {
+                        "applications": {"type": "array", "items": _ref("ApplicationOutput")},
+                        "order": {"type": "array", "items": APP_ID},
+                        "ties": {
+                            "type": "array",
+                            "items": _obj(
+                                {
+                                    "applications": {"type": "array", "items": APP_ID},
+                                    "resolved_by": {"type": "string", "enum": TIE_BREAKS},
+                                }
+                            ),
+                        },
+                        "draws": {
+                            "type": "array",
+                            "items": _obj(
+                                {
+                                    "purpose": {"type": "string"},
+                                    "applications": {"type": "array", "items": APP_ID},
+                                    "order": {"type": "array", "items": APP_ID},
+                                }
+                            ),
+                        },
+                        "funding": _obj(
+                            {
+                                "funded": {"type": "array", "items": APP_ID},
+                                "skipped": {"type": "array", "items": APP_ID},
+                                "stopped_at": {"oneOf": [APP_ID, {"type": "null"}]},
+                                "spent": MONEY,
+                                "remaining": MONEY,
+                                "line_after_rank": {"type": "integer"},
+                            }
+                        ),
+                    }
+                ),
+                "decision": _obj(
+                    {
+                        "outcome": {"type": "string", "enum": ["confirmed", "overridden"]},
+                        "overrides": {"type": "array", "items": _ref("Override")},
+                        "funded": {
+                            "type": "array",
+                            "items": _obj({"application": APP_ID, "amount": MONEY}),
+                        },
+                        "total": MONEY,
+                    }
+                ),
+                "previous_digest": {"oneOf": [DIGEST, {"type": "null"}]},
+                "digest": DIGEST,
+            },
+        },
+    }
+
+
+def _not_found() -> dict[str, Any]:
+    return {
+        "description": "No published record for that round (unknown, or not yet published).",
+        "content": {"application/json": {"schema": _ref("Error")}},
+    }
+
+
+def openapi_document(server_url: str = "/api/v1") -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document; ``server_url`` is the API's base URL."""
+    round_id = {
+        "name": "round_id",
+        "in": "path",
+        "required": True,
+        "description": "The round's id, as listed by GET /rounds.",
+        "schema": {"type": "integer"},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "grantpanel open data API",
+            "version": "1.0.0",
+            "summary": "Published grant decisions and their verifiable decision records.",
+            "description": (
+                "Read-only and open to everyone, no sign-in. Only published rounds appear. "
+                "Each record can be checked with `python -m voting verify RECORD.json`."
+            ),
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        },
+        "servers": [{"url": server_url}],
+        "paths": {
+            "/rounds": {
+                "get": {
+                    "operationId": "listPublishedRounds",
+                    "summary": "List published rounds",
+                    "description": "Published rounds, newest first, with record links.",
+                    "responses": {
+                        "200": {
+                            "description": "The published rounds.",
+                            "content": {"application/json": {"schema": _ref("RoundList")}},
+                        }
+                    },
+                }
+            },
+            "/rounds/{round_id}/record": {
+                "get": {
+                    "operationId": "getDecisionRecord",
+                    "summary": "Get a round's decision record",
+                    "description": (
+                        "The exact published bytes of the record (canonical JSON, UTF-8)."
+                    ),
+                    "parameters": [round_id],
+                    "responses": {
+                        "200": {
+                            "description": "The decision record.",
+                            "content": {
+                                "application/json": {"schema": _ref("DecisionRecord")}
+                            },
+                        },
+                        "404": _not_found(),
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "getOpenAPIDocument",
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "The OpenAPI 3.1 description of this API.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {"schemas": schemas()},
+    }

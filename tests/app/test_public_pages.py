@@ -1,0 +1,132 @@
+"""Public pages: what anyone can see without signing in."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+
+from flask.testing import FlaskClient
+
+from grantpanel.extensions import db
+from tests.app.record_builders import PRIVATE_STRINGS, digest_of, make_published_round
+from tests.builders import make_round
+
+
+def test_index_lists_published_rounds_with_total_funded(client: FlaskClient) -> None:
+    rnd, _ = make_published_round()
+    page = client.get("/").get_data(as_text=True)
+    assert "Warm Spaces Fund 2026" in page
+    assert f"/rounds/{rnd.id}" in page
+    assert "£8,500.00" in page  # the final total, after the override
+
+
+def test_index_shows_seed_commitment_of_round_open_for_scoring(client: FlaskClient) -> None:
+    rnd = make_round(name="Food Clubs 2027", state="open", seed="cd" * 32,
+                     seed_commitment="sha256:" + "1" * 64)
+    make_round(name="Secret Draft Round")
+    db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert "Food Clubs 2027" in page
+    assert "We have fixed the random draw in advance" in page
+    assert "sha256:" + "1" * 64 in page
+    assert "cd" * 32 not in page  # the seed itself stays secret until publication
+    assert "Secret Draft Round" not in page
+    assert f"/rounds/{rnd.id}" in page
+
+
+def test_draft_round_page_is_not_found(client: FlaskClient) -> None:
+    rnd = make_round(state="draft")
+    db.session.commit()
+    assert client.get(f"/rounds/{rnd.id}").status_code == 404
+    assert client.get("/rounds/9999").status_code == 404
+
+
+def test_open_round_page_shows_purpose_involvement_state_and_commitment(
+    client: FlaskClient,
+) -> None:
+    rnd = make_round(state="open", involvement="engagement", seed="cd" * 32,
+                     seed_commitment="sha256:" + "2" * 64)
+    db.session.commit()
+    resp = client.get(f"/rounds/{rnd.id}")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert rnd.purpose in page
+    assert "Panel is scoring" in page
+    assert "The panel advised and staff decided" in page
+    assert "sha256:" + "2" * 64 in page
+    assert "cd" * 32 not in page
+
+
+def test_decided_round_has_no_record_yet(client: FlaskClient) -> None:
+    rnd = make_round(state="decided")
+    db.session.commit()
+    assert client.get(f"/rounds/{rnd.id}").status_code == 200
+    assert client.get(f"/rounds/{rnd.id}/record.json").status_code == 404
+
+
+def test_outcome_page_shows_funded_override_conflicts_line_and_digest(
+    client: FlaskClient,
+) -> None:
+    rnd, pr = make_published_round()
+    page = html.unescape(client.get(f"/rounds/{rnd.id}").get_data(as_text=True))
+    for text in ("Warm hub at St Mark's", "Friday food club", "£4,000.00", "£3,000.00"):
+        assert text in page
+    assert "Staff changed the panel's result" in page
+    assert "Only kinship carers' group in the north of the borough" in page
+    assert "2 declared by 1 panel member" in page
+    assert 'class="funding-line"' in page and "Funding line." in page
+    assert "Too few scores to rank" in page and "quorum not met" in page
+    assert "settled by the smaller amount asked for" in page
+    assert "Co-production" in page and "binding" in page
+    assert pr.digest in page
+    assert "ab" * 32 in page  # the seed is revealed with the decision
+    assert f"python -m voting verify decision-record-round-{rnd.id}.json" in page
+
+
+def test_outcome_page_renders_from_the_stored_record_not_live_tables(
+    client: FlaskClient,
+) -> None:
+    rnd, _ = make_published_round()
+    rnd.applications[0].title = "Edited after publication"
+    db.session.commit()
+    page = client.get(f"/rounds/{rnd.id}").get_data(as_text=True)
+    assert "Edited after publication" not in page
+    assert "Warm hub at St Mark" in page
+
+
+def test_public_pages_never_show_private_details(client: FlaskClient) -> None:
+    rnd, _ = make_published_round()
+    for url in ("/", f"/rounds/{rnd.id}", f"/rounds/{rnd.id}/record.json",
+                f"/api/v1/rounds/{rnd.id}/record", "/api/v1/rounds"):
+        body = client.get(url).get_data(as_text=True)
+        for secret in PRIVATE_STRINGS:
+            assert secret not in body, (url, secret)
+
+
+def test_record_download_is_the_stored_bytes_and_digest_matches(client: FlaskClient) -> None:
+    rnd, pr = make_published_round()
+    resp = client.get(f"/rounds/{rnd.id}/record.json")
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/json"
+    assert resp.headers["Content-Disposition"] == (
+        f"attachment; filename=decision-record-round-{rnd.id}.json"
+    )
+    assert resp.data == pr.body.encode("utf-8")
+    record = json.loads(resp.data)
+    assert digest_of(record) == record["digest"] == pr.digest
+    assert hashlib.sha256(resp.data).hexdigest()  # a plain file hash is also computable
+
+
+def test_outcome_page_links_previous_record_in_the_chain(client: FlaskClient) -> None:
+    first, pr1 = make_published_round(name="Round one")
+    second, _ = make_published_round(name="Round two", previous_digest=pr1.digest)
+    page = client.get(f"/rounds/{second.id}").get_data(as_text=True)
+    assert pr1.digest in page
+    assert f'href="/rounds/{first.id}"' in page
+
+
+def test_methods_page_explains_involvement_levels(client: FlaskClient) -> None:
+    page = client.get("/how-decisions-are-made").get_data(as_text=True)
+    assert "Co-production" in page and "Engagement" in page
+    assert "python -m voting verify" in page

@@ -17,6 +17,8 @@ Public API:
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
@@ -128,7 +130,7 @@ def _withdraw_sheets(membership: Membership, application: Application, *, actor:
         )
 
 
-def conflicts_for(membership: Membership) -> Select[tuple[Conflict]]:
+def conflicts_for(membership: Membership) -> Select[Any]:
     """Statement for the member's conflicts in their round, oldest first."""
     return (
         select(Conflict)

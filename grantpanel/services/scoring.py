@@ -1,0 +1,306 @@
+"""Independent scoring: a member's queue, saving and submitting score sheets, and who may see
+whose scores.
+
+Rules (each lives here and nowhere else):
+
+- A member opens an application only after the conflicts screen, and never one they have a
+  conflict with.
+- One sheet per member, application and stage. Saving again updates it (a double submit
+  stores one sheet).
+- A draft may be partial. Submitting needs every criterion answered -- a point on its scale,
+  or "don't know" (``None``) -- and at least one real score. A score outside the scale is
+  refused, draft or not.
+- Sheets change only while the round is open.
+- Nobody sees others' scores before submitting their own; by default
+  (``Round.reveal_scores_after_close``) not until scoring has closed either.
+
+Public API: :func:`queue`, :func:`progress`, :func:`check_can_open`, :func:`sheet_for`,
+:func:`save_sheet`, :func:`can_see_others_scores`, :func:`others_scores`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from grantpanel.extensions import db
+from grantpanel.models import Application, Criterion, Membership, ScoreSheet, User, utcnow
+from grantpanel.services import audit
+from grantpanel.services.conflicts import conflicted_application_ids, is_conflicted
+
+TO_DO = "to do"
+DRAFT_SAVED = "draft saved"
+SUBMITTED = "submitted"
+
+NOTE_MAX_LENGTH = 5000
+CLOSED_MESSAGE = "Scoring has closed for this round, so you cannot change your scores."
+NOT_OPEN_MESSAGE = "Scoring has not opened yet for this round."
+
+
+class ScoringError(ValueError):
+    """A plain-English reason a score sheet could not be opened or saved."""
+
+
+class ScoringClosedError(ScoringError):
+    """The round is not open for scoring."""
+
+
+class ConflictsNotCheckedError(ScoringError):
+    """The member has not been through the conflicts screen yet."""
+
+
+class ConflictedError(ScoringError):
+    """The member has a conflict with the application."""
+
+
+class ScoreValidationError(ScoringError):
+    """Some answers are not acceptable; ``errors`` maps criterion key to a message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One application in a member's queue, with how far they have got with it."""
+
+    application: Application
+    status: str  # TO_DO | DRAFT_SAVED | SUBMITTED
+    sheet: ScoreSheet | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class OtherSheet:
+    """Another member's submitted scores, named only by pseudonym."""
+
+    pseudonym: str
+    scores: dict[str, int | None]
+
+
+def _status(sheet: ScoreSheet | None) -> str:
+    if sheet is None or sheet.status == "withdrawn":
+        return TO_DO
+    return SUBMITTED if sheet.status == "submitted" else DRAFT_SAVED
+
+
+def eligible_applications(membership: Membership) -> list[Application]:
+    """The round's eligible applications, in reference order."""
+    return list(
+        db.session.scalars(
+            select(Application)
+            .where(Application.round_id == membership.round_id, Application.eligible.is_(True))
+            .order_by(Application.reference)
+        )
+    )
+
+
+def queue(membership: Membership, *, stage: int = 1) -> list[QueueItem]:
+    """The member's applications (eligible, not conflicted), each with its status."""
+    conflicted = conflicted_application_ids(membership)
+    sheets = {
+        s.application_id: s
+        for s in db.session.scalars(
+            select(ScoreSheet).where(
+                ScoreSheet.membership_id == membership.id, ScoreSheet.stage == stage
+            )
+        )
+    }
+    return [
+        QueueItem(application=a, status=_status(sheets.get(a.id)), sheet=sheets.get(a.id))
+        for a in eligible_applications(membership)
+        if a.id not in conflicted
+    ]
+
+
+def progress(items: list[QueueItem]) -> tuple[int, int]:
+    """``(submitted, total)`` for a queue."""
+    return sum(1 for i in items if i.status == SUBMITTED), len(items)
+
+
+def next_to_score(items: list[QueueItem], after: Application) -> Application | None:
+    """The next application in the queue (after ``after``) that is not yet submitted."""
+    ids = [i.application.id for i in items]
+    start = ids.index(after.id) + 1 if after.id in ids else 0
+    for item in items[start:] + items[:start]:
+        if item.status != SUBMITTED and item.application.id != after.id:
+            return item.application
+    return None
+
+
+def check_can_open(membership: Membership, application: Application) -> None:
+    """Raise unless the member may open ``application``.
+
+    Raises :class:`ScoringError` if it is not an eligible application in their round,
+    :class:`ConflictsNotCheckedError` before the conflicts screen, and
+    :class:`ConflictedError` if they have a conflict with it.
+    """
+    if application.round_id != membership.round_id or not application.eligible:
+        raise ScoringError("That application is not one for you to score.")
+    if membership.conflicts_checked_at is None:
+        raise ConflictsNotCheckedError(
+            "Before you open an application, tell us if you have a connection to any of the "
+            "applicants."
+        )
+    if is_conflicted(membership, application):
+        raise ConflictedError(
+            "You have told us you have a connection to this applicant, so you do not score it."
+        )
+
+
+def sheet_for(
+    membership: Membership, application: Application, *, stage: int = 1
+) -> ScoreSheet | None:
+    return db.session.scalar(
+        select(ScoreSheet).where(
+            ScoreSheet.membership_id == membership.id,
+            ScoreSheet.application_id == application.id,
+            ScoreSheet.stage == stage,
+        )
+    )
+
+
+def check_scores(
+    criteria: list[Criterion], scores: dict[str, int | None], *, submit: bool
+) -> dict[str, str]:
+    """Problems with ``scores`` as ``{criterion key: message}`` (empty when all is well).
+
+    A key that is absent means "not answered"; ``None`` means "don't know".
+    """
+    errors: dict[str, str] = {}
+    known = {c.key for c in criteria}
+    for key in scores:
+        if key not in known:
+            errors[key] = "That question is not part of this round's score sheet."
+    for c in criteria:
+        if c.key not in scores:
+            if submit:
+                errors[c.key] = f"Choose a score for {c.name}, or choose \u201cDon't know\u201d."
+            continue
+        value = scores[c.key]
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not (
+            c.scale_min <= value <= c.scale_max
+        ):
+            errors[c.key] = (
+                f"Choose a score from {c.scale_min} to {c.scale_max} for {c.name}, "
+                f"or choose \u201cDon't know\u201d."
+            )
+    if submit and not errors and all(scores.get(c.key) is None for c in criteria):
+        first = criteria[0].key if criteria else "_sheet"
+        errors[first] = (
+            "Give a score for at least one question. You chose \u201cDon't know\u201d for all "
+            "of them."
+        )
+    return errors
+
+
+def save_sheet(
+    membership: Membership,
+    application: Application,
+    *,
+    scores: dict[str, int | None],
+    panel_note: str,
+    feedback: str,
+    submit: bool,
+    actor: User,
+    stage: int = 1,
+) -> ScoreSheet:
+    """Save the member's sheet as a draft, or submit it. The caller commits.
+
+    Saving again updates the one sheet for this member, application and stage. Saving a draft
+    over a submitted sheet makes it a draft again (it stops counting until resubmitted).
+    """
+    rnd = membership.round
+    if rnd.state != "open":
+        if rnd.state == "draft":
+            raise ScoringClosedError(NOT_OPEN_MESSAGE)
+        raise ScoringClosedError(CLOSED_MESSAGE)
+    check_can_open(membership, application)
+    panel_note = (panel_note or "").strip()
+    feedback = (feedback or "").strip()
+    if len(panel_note) > NOTE_MAX_LENGTH or len(feedback) > NOTE_MAX_LENGTH:
+        raise ScoringError(f"Keep each note to {NOTE_MAX_LENGTH} characters or fewer.")
+    errors = check_scores(list(rnd.criteria), scores, submit=submit)
+    if errors:
+        raise ScoreValidationError(errors)
+
+    sheet = sheet_for(membership, application, stage=stage)
+    if sheet is None:
+        sheet = ScoreSheet(
+            membership_id=membership.id, application_id=application.id, stage=stage
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(sheet)
+        except IntegrityError:
+            # Another request (a double click) made the sheet first: update that one.
+            existing = sheet_for(membership, application, stage=stage)
+            if existing is None:
+                raise
+            sheet = existing
+
+    now = utcnow()
+    sheet.scores = {c.key: scores[c.key] for c in rnd.criteria if c.key in scores}
+    sheet.panel_note = panel_note
+    sheet.feedback = feedback
+    sheet.updated_at = now
+    if submit:
+        sheet.status = "submitted"
+        sheet.submitted_at = now
+    else:
+        sheet.status = "draft"
+        sheet.submitted_at = None
+    db.session.flush()
+    audit.record(
+        "sheet.submitted" if submit else "sheet.saved",
+        actor=actor,
+        round_id=membership.round_id,
+        sheet_id=sheet.id,
+        membership_id=membership.id,
+        application_id=application.id,
+        stage=stage,
+    )
+    return sheet
+
+
+def can_see_others_scores(
+    membership: Membership, application: Application, *, stage: int = 1
+) -> bool:
+    """Never before the member has submitted their own sheet; by default not until scoring
+    has closed either. Never for an application they have a conflict with."""
+    own = sheet_for(membership, application, stage=stage)
+    if own is None or own.status != "submitted":
+        return False
+    if is_conflicted(membership, application):
+        return False
+    return not (membership.round.reveal_scores_after_close and membership.round.state == "open")
+
+
+def others_scores(
+    membership: Membership, application: Application, *, stage: int = 1
+) -> list[OtherSheet] | None:
+    """Other members' submitted scores for ``application`` by pseudonym, or ``None`` when
+    the member may not see them yet."""
+    if not can_see_others_scores(membership, application, stage=stage):
+        return None
+    rows = db.session.execute(
+        select(ScoreSheet, Membership)
+        .join(Membership, ScoreSheet.membership_id == Membership.id)
+        .where(
+            ScoreSheet.application_id == application.id,
+            ScoreSheet.stage == stage,
+            ScoreSheet.status == "submitted",
+            ScoreSheet.membership_id != membership.id,
+        )
+        .order_by(Membership.number)
+    ).all()
+    return [OtherSheet(pseudonym=m.pseudonym, scores=_clean(s.scores)) for s, m in rows]
+
+
+def _clean(scores: dict[str, Any]) -> dict[str, int | None]:
+    return {k: (int(v) if v is not None else None) for k, v in scores.items()}

@@ -24,7 +24,7 @@ def rounds() -> ResponseReturnValue:
             "previous_digest": pr.previous_digest,
             "published_at": publication.iso_utc(pr.published_at),
         }
-        for rnd, pr in db.session.execute(publication.published_rounds()).tuples().all()
+        for rnd, pr in db.session.execute(publication.published_rounds()).all()
     ]
     return jsonify({"rounds": items})
 

@@ -23,7 +23,7 @@ def index() -> ResponseReturnValue:
             "record": pr,
             "total": publication.total_funded(pr),
         }
-        for rnd, pr in db.session.execute(publication.published_rounds()).tuples().all()
+        for rnd, pr in db.session.execute(publication.published_rounds()).all()
     ]
     in_progress = list(db.session.scalars(publication.rounds_in_progress()))
     return render_template("public/index.html", published=published, in_progress=in_progress)

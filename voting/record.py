@@ -1,18 +1,429 @@
-"""Placeholder: being written (see voting/__init__.py for the agreed API)."""
+"""The decision record: canonical bytes, digest chain, overrides, building and verifying.
+
+Implements ``docs/record-format.md`` (schema version 1).
+
+Public API
+----------
+canonical_json   the exact bytes of a published record
+record_digest    ``"sha256:" + hex`` of the canonical JSON without the ``digest`` key
+apply_overrides  the ``decision`` section: the computed funding plus staff overrides
+build_record     a complete, sealed record from the input sections
+verify_record    recompute everything and report the first mismatch (never raises)
+VerifyReport     the named, immutable result of :func:`verify_record`
+
+Decision rule (``apply_overrides``): the funded list is the computed ``outputs.funding.funded``
+in order, minus every application with an ``"unfund"`` override, then every application with a
+``"fund"`` override, in override order.  Each override names an existing application, has a
+non-empty written reason, and appears at most once per application; ``"fund"`` needs an
+application the count did not fund and ``"unfund"`` one it did.  ``outcome`` is
+``"overridden"`` exactly when there is at least one override.  Overrides may fund an
+ineligible application or exceed the budget: they are staff decisions, published with their
+reasons, and the engine records them rather than second-guessing them (the web app enforces
+its own limits before calling here).
+
+Verification (``verify_record``) checks, in order: the schema (version 1, exactly the
+top-level sections of version 1, no floats anywhere, a well-formed ``previous_digest``); the
+revealed seed against its commitment; every output recomputed from the inputs with
+:func:`voting.panel.decide_round` and compared field by field (dictionary keys in sorted
+order, list items by position), naming the first differing path such as
+``outputs.applications[3].aggregate``; the decision recomputed from the outputs and the
+recorded overrides; the digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from voting.draws import seed_commitment
+from voting.errors import VotingError
+from voting.panel import INPUT_KEYS, SCHEMA_VERSION, InputError, decide_round
 
-def build_record(*args: Any, **kwargs: Any) -> Any:
-    raise NotImplementedError
+__all__ = ["RECORD_KEYS", "VerifyReport", "apply_overrides", "build_record", "canonical_json",
+           "record_digest", "verify_record"]
+
+#: The top-level keys of a schema-version-1 record, inputs first.
+RECORD_KEYS = ("schema_version", "voting_version", "organisation", *INPUT_KEYS[1:], "outputs",
+               "decision", "previous_digest", "digest")
+_BUILD_INPUT_KEYS = ("schema_version", "voting_version", "organisation", *INPUT_KEYS[1:])
+_OVERRIDE_KEYS = ("application", "action", "reason")
+_DECISION_KEYS = ("outcome", "overrides", "funded", "total")
+_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 
-def canonical_json(*args: Any, **kwargs: Any) -> Any:
-    raise NotImplementedError
+# --------------------------------------------------------------------------- canonical form
 
 
-def record_digest(*args: Any, **kwargs: Any) -> Any:
-    raise NotImplementedError
+def _plain_json_problem(obj: Any, path: str) -> tuple[str, str] | None:
+    """The first value a record may not carry (a float, a non-JSON type): (path, why)."""
+    if obj is None or isinstance(obj, (str, bool, int)):
+        return None
+    if isinstance(obj, float):
+        return path, ("is a decimal number; records carry no floats (money is in minor "
+                      "units, statistics are decimal strings)")
+    if isinstance(obj, Mapping):
+        for key in sorted(obj, key=str):
+            sub = f"{path}.{key}" if path else str(key)
+            if not isinstance(key, str):
+                return sub, "is a key that is not text"
+            problem = _plain_json_problem(obj[key], sub)
+            if problem:
+                return problem
+        return None
+    if isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            problem = _plain_json_problem(item, f"{path}[{i}]")
+            if problem:
+                return problem
+        return None
+    return path, f"is a {type(obj).__name__}, which a record cannot hold"
 
 
-def verify_record(*args: Any, **kwargs: Any) -> Any:
-    raise NotImplementedError
+def canonical_json(obj: Any) -> bytes:
+    """The canonical bytes of ``obj``: sorted keys, no spaces, UTF-8, no floats.
+
+    Exactly ``json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+    encoded as UTF-8.  Raises :class:`~voting.errors.VotingError` naming the path of a float,
+    a non-text key or a value JSON cannot hold.
+
+    >>> canonical_json({"b": [1, None], "a": "£"})
+    b'{"a":"\\xc2\\xa3","b":[1,null]}'
+    """
+    problem = _plain_json_problem(obj, "")
+    if problem:
+        raise InputError(problem[0] or "(top level)", problem[1])
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+    return text.encode("utf-8")
+
+
+def record_digest(record: Mapping[str, Any]) -> str:
+    """``"sha256:"`` + hex SHA-256 of the canonical JSON of ``record`` without ``digest``."""
+    if not isinstance(record, Mapping):
+        raise VotingError("a record must be an object (a JSON mapping)")
+    body = {k: v for k, v in record.items() if k != "digest"}
+    return "sha256:" + hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+# --------------------------------------------------------------------------- decision
+
+
+def apply_overrides(outputs: Mapping[str, Any], overrides: Iterable[Mapping[str, Any]],
+                    applications: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The ``decision`` section: the computed funded list changed by staff overrides.
+
+    ``outputs`` is the engine's outputs (only ``funding.funded`` is read); ``overrides`` are
+    ``{"application", "action": "fund"|"unfund", "reason"}`` mappings; ``applications`` the
+    record's applications (for ids and amounts).  The rule is in the module docstring.
+    Raises :class:`~voting.panel.InputError` whose ``path`` is ``overrides[i].<field>``.
+
+    >>> apps = [{"id": "A", "amount": 5}, {"id": "B", "amount": 7}]
+    >>> out = {"funding": {"funded": ["A"]}}
+    >>> apply_overrides(out, [{"application": "B", "action": "fund", "reason": "Local need"}],
+    ...                 apps)["funded"]
+    [{'application': 'A', 'amount': 5}, {'application': 'B', 'amount': 7}]
+    """
+    amounts = {a["id"]: a["amount"] for a in applications}
+    computed = list(outputs["funding"]["funded"])
+    if isinstance(overrides, (str, bytes, Mapping)):
+        raise InputError("overrides", "must be a list of overrides")
+    clean: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, item in enumerate(overrides):
+        path = f"overrides[{i}]"
+        if not isinstance(item, Mapping):
+            raise InputError(path, "must be an object with application, action and reason")
+        for key in _OVERRIDE_KEYS:
+            if key not in item:
+                raise InputError(f"{path}.{key}", "is required but missing")
+        for key in item:
+            if key not in _OVERRIDE_KEYS:
+                raise InputError(f"{path}.{key}", "is not part of an override "
+                                 f"(allowed: {', '.join(_OVERRIDE_KEYS)})")
+        app_id, action, reason = item["application"], item["action"], item["reason"]
+        if not isinstance(app_id, str) or app_id not in amounts:
+            raise InputError(f"{path}.application", f"{app_id!r} is not an application")
+        if app_id in seen:
+            raise InputError(f"{path}.application",
+                             f"{app_id} is overridden twice; give one override per application")
+        seen.add(app_id)
+        if action not in ("fund", "unfund"):
+            raise InputError(f"{path}.action", f"must be 'fund' or 'unfund', not {action!r}")
+        if not isinstance(reason, str) or not reason.strip():
+            raise InputError(f"{path}.reason",
+                             "an override needs a written reason (it is published)")
+        if action == "fund" and app_id in computed:
+            raise InputError(f"{path}.action", f"{app_id} is already funded by the count")
+        if action == "unfund" and app_id not in computed:
+            raise InputError(f"{path}.action", f"{app_id} is not funded by the count")
+        clean.append({"application": app_id, "action": action, "reason": reason})
+    unfunded = {o["application"] for o in clean if o["action"] == "unfund"}
+    funded = [a for a in computed if a not in unfunded]
+    funded += [o["application"] for o in clean if o["action"] == "fund"]
+    return {
+        "outcome": "overridden" if clean else "confirmed",
+        "overrides": clean,
+        "funded": [{"application": a, "amount": amounts[a]} for a in funded],
+        "total": sum(amounts[a] for a in funded),
+    }
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _check_previous_digest(value: Any) -> None:
+    if value is not None and not (isinstance(value, str) and _DIGEST_RE.match(value)):
+        raise InputError("previous_digest",
+                         "must be null (first record) or 'sha256:' followed by 64 lowercase "
+                         "hexadecimal characters")
+
+
+def _check_commitment(randomness: Any) -> None:
+    if not isinstance(randomness, Mapping) or "seed" not in randomness \
+            or "commitment" not in randomness:
+        raise InputError("randomness", "must have a seed and its commitment")
+    seed, commitment = randomness["seed"], randomness["commitment"]
+    try:
+        expected = seed_commitment(seed)
+    except VotingError as e:
+        raise InputError("randomness.seed", str(e)) from None
+    if commitment != expected:
+        raise InputError("randomness.seed",
+                         f"the revealed seed does not match the published commitment "
+                         f"{commitment!r} (the seed hashes to {expected})")
+
+
+def build_record(inputs: Mapping[str, Any], *, overrides: Iterable[Mapping[str, Any]] = (),
+                 previous_digest: str | None = None) -> dict[str, Any]:
+    """A complete decision record, sealed with its digest.
+
+    ``inputs`` holds the input sections (``schema_version``, ``voting_version``,
+    ``organisation``, ``round``, ``rules``, ``rubric``, ``applications``, ``panel``,
+    ``sheets``, ``conflicts``, ``randomness``); ``outputs``, ``decision``,
+    ``previous_digest`` and ``digest`` are ignored, so an old record can be passed; any other
+    key is refused.  Checks the seed against its commitment first, then computes the outputs
+    (:func:`voting.panel.decide_round`) and the decision (:func:`apply_overrides`).  The
+    result is a plain JSON-ready dict whose :func:`canonical_json` is the published file.
+    """
+    if not isinstance(inputs, Mapping):
+        raise InputError("record", "the inputs must be an object (a JSON mapping)")
+    for key in inputs:
+        if key not in RECORD_KEYS:
+            raise InputError(key, f"is not part of schema version {SCHEMA_VERSION}")
+    for key in _BUILD_INPUT_KEYS:
+        if key not in inputs:
+            raise InputError(key, "is required but missing")
+    if not isinstance(inputs["voting_version"], str) or not inputs["voting_version"]:
+        raise InputError("voting_version", "must be the voting library version as text")
+    if not isinstance(inputs["organisation"], str):
+        raise InputError("organisation", "must be text")
+    _check_commitment(inputs["randomness"])
+    _check_previous_digest(previous_digest)
+    # A JSON round trip gives a plain copy: the record does not share objects with the caller.
+    record: dict[str, Any] = json.loads(canonical_json({k: inputs[k] for k in _BUILD_INPUT_KEYS}))
+    record["outputs"] = decide_round(record)
+    record["decision"] = apply_overrides(record["outputs"], list(overrides),
+                                         record["applications"])
+    record["previous_digest"] = previous_digest
+    record["digest"] = record_digest(record)
+    return record
+
+
+# --------------------------------------------------------------------------- verifying
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The result of :func:`verify_record`.
+
+    ok:       every check passed.
+    checks:   plain-English lines, one per check that passed, in order.
+    mismatch: the path of the first field that failed (``"outputs.applications[3].aggregate"``,
+              ``"randomness.seed"``, ``"digest"``), or ``None`` when ``ok``.
+    message:  one sentence: what passed, or what differs.
+    """
+
+    ok: bool
+    checks: list[str] = field(default_factory=list)
+    mismatch: str | None = None
+    message: str = ""
+
+
+def _first_difference(expected: Any, actual: Any, path: str) -> tuple[str, str] | None:
+    """The first (path, explanation) where ``actual`` differs from ``expected``."""
+    if isinstance(expected, Mapping):
+        if not isinstance(actual, Mapping):
+            return path, "should be an object"
+        for key in sorted(set(expected) | set(actual), key=str):
+            sub = f"{path}.{key}"
+            if key not in actual:
+                return sub, "is missing from the record"
+            if key not in expected:
+                return sub, "is in the record but is not part of the computed result"
+            found = _first_difference(expected[key], actual[key], sub)
+            if found:
+                return found
+        return None
+    if isinstance(expected, list):
+        if not isinstance(actual, list):
+            return path, "should be a list"
+        for i, (e, a) in enumerate(zip(expected, actual, strict=False)):
+            found = _first_difference(e, a, f"{path}[{i}]")
+            if found:
+                return found
+        if len(expected) != len(actual):
+            return path, f"has {len(actual)} entries; recomputing gives {len(expected)}"
+        return None
+    if type(expected) is not type(actual) or expected != actual:
+        return path, f"the record says {_show(actual)}; recomputing gives {_show(expected)}"
+    return None
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, (dict, list)) \
+        else ("an object" if isinstance(value, dict) else "a list")
+
+
+def _money(amount: int, currency: str) -> str:
+    symbol = _SYMBOLS.get(currency)
+    if symbol is None:
+        return f"{amount:,} {currency} minor units"
+    sign = "-" if amount < 0 else ""
+    whole, part = divmod(abs(amount), 100)
+    return f"{sign}{symbol}{whole:,}.{part:02d}"
+
+
+def _short(digest: str) -> str:
+    return digest[:19] + "…" if len(digest) > 19 else digest
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+class _Mismatch(Exception):
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+def _check_schema(record: Any, checks: list[str]) -> None:
+    if not isinstance(record, Mapping):
+        raise _Mismatch("record", "a decision record must be a JSON object")
+    version = record.get("schema_version")
+    if "schema_version" not in record:
+        raise _Mismatch("schema_version", "the record has no schema_version")
+    if type(version) is not int or version != SCHEMA_VERSION:
+        raise _Mismatch("schema_version",
+                        f"this verifier reads schema version {SCHEMA_VERSION}, "
+                        f"the record says {_show(version)}")
+    for key in RECORD_KEYS:
+        if key not in record:
+            raise _Mismatch(key, f"the record has no {key!r} section")
+    for key in sorted(record, key=str):
+        if key not in RECORD_KEYS:
+            raise _Mismatch(str(key), f"{key!r} is not part of schema version {SCHEMA_VERSION}")
+    problem = _plain_json_problem(record, "")
+    if problem:
+        raise _Mismatch(problem[0] or "record", problem[1])
+    for key, kind in (("voting_version", str), ("organisation", str)):
+        if not isinstance(record[key], kind):
+            raise _Mismatch(key, f"{key} must be text")
+    try:
+        _check_previous_digest(record["previous_digest"])
+    except InputError as e:
+        raise _Mismatch(e.path, e.requirement) from None
+    if not isinstance(record["digest"], str) or not _DIGEST_RE.match(record["digest"]):
+        raise _Mismatch("digest", "must be 'sha256:' followed by 64 lowercase hex characters")
+    checks.append(f"schema version {SCHEMA_VERSION}, written by voting "
+                  f"{record['voting_version']}, with every section present and no floats")
+
+
+def _verify_steps(record: Any, checks: list[str]) -> None:
+    _check_schema(record, checks)
+
+    try:
+        _check_commitment(record["randomness"])
+    except InputError as e:
+        raise _Mismatch(e.path, e.requirement) from None
+    checks.append(f"seed matches its published commitment {_short(record['randomness']['commitment'])}")
+
+    try:
+        outputs = decide_round(record)
+    except InputError as e:
+        raise _Mismatch(e.path, f"the inputs cannot be counted: {e.requirement}") from None
+    except VotingError as e:  # pragma: no cover - every input error carries a path
+        raise _Mismatch("record", f"the inputs cannot be counted: {e}") from None
+    diff = _first_difference(outputs, record["outputs"], "outputs")
+    if diff:
+        raise _Mismatch(diff[0], f"{diff[1]} (the inputs or this output were edited)")
+    n_sheets, n_conflicts = len(record["sheets"]), len(record["conflicts"])
+    checks.append(f"{_plural(len(outputs['applications']), 'application result')} recomputed "
+                  f"from {_plural(n_sheets, 'score sheet')} and "
+                  f"{_plural(n_conflicts, 'declared conflict')}")
+    checks.append(f"final order of {_plural(len(outputs['order']), 'ranked application')} "
+                  f"recomputed, with {_plural(len(outputs['ties']), 'tie')} and "
+                  f"{_plural(len(outputs['draws']), 'seeded draw')}")
+    rnd, funding = record["round"], outputs["funding"]
+    currency = rnd["currency"]
+    checks.append(f"funding line recomputed: {_plural(len(funding['funded']), 'application')} "
+                  f"funded, {_money(funding['spent'], currency)} of the "
+                  f"{_money(rnd['budget'], currency)} budget ({rnd['involvement']}, "
+                  f"fit rule {record['rules']['fit_rule']!r})")
+
+    decision = record["decision"]
+    if not isinstance(decision, Mapping):
+        raise _Mismatch("decision", "the decision must be an object")
+    if "overrides" not in decision:
+        raise _Mismatch("decision.overrides", "the decision has no list of overrides")
+    overrides = decision["overrides"]
+    if not isinstance(overrides, list):
+        raise _Mismatch("decision.overrides", "must be a list of overrides")
+    try:
+        expected = apply_overrides(outputs, overrides, record["applications"])
+    except InputError as e:
+        raise _Mismatch(f"decision.{e.path}", e.requirement) from None
+    diff = _first_difference(expected, decision, "decision")
+    if diff:
+        raise _Mismatch(diff[0], f"{diff[1]} (the decision does not follow from the outputs "
+                                 "and overrides)")
+    n_over = len(expected["overrides"])
+    how = "confirmed as computed" if not n_over else \
+        f"overridden by staff ({_plural(n_over, 'override')}, each with a published reason)"
+    checks.append(f"decision: {how}; {len(expected['funded'])} funded, total "
+                  f"{_money(expected['total'], currency)}")
+
+    digest = record_digest(record)
+    if digest != record["digest"]:
+        raise _Mismatch("digest", f"the record's contents hash to {digest}, not the digest it "
+                                  f"states ({record['digest']}); something was edited")
+    previous = record["previous_digest"]
+    chain = "first record in the chain" if previous is None else \
+        f"follows the record with digest {_short(previous)}"
+    checks.append(f"digest {_short(digest)} matches the record's contents ({chain})")
+
+
+def verify_record(record: Any) -> VerifyReport:
+    """Check a decision record: recompute every output and the decision, check the digest.
+
+    Never raises on a bad record: a malformed or edited record gives ``ok=False`` with
+    ``mismatch`` naming the first field that failed and ``message`` saying why.  The order of
+    checks is in the module docstring.
+    """
+    checks: list[str] = []
+    try:
+        _verify_steps(record, checks)
+    except _Mismatch as m:
+        return VerifyReport(ok=False, checks=checks, mismatch=m.path, message=m.message)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
+        # A shape no step anticipated: still a failed check, never a crash.
+        return VerifyReport(ok=False, checks=checks, mismatch="record",
+                            message=f"the record could not be read ({type(e).__name__}: {e})")
+    return VerifyReport(ok=True, checks=checks, mismatch=None,
+                        message="every output, the decision and the digest match the inputs")

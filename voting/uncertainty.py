@@ -386,10 +386,16 @@ def bayesian_ranking(
     if funding_line is not None:
         explanation += (
             f" With {funding_line} fundable, the provisional funding line sits at expected rank "
-            f"{line:.2f}: {len(funded)} application(s) are clearly above it and funded, "
-            f"{len(lottery)} have intervals that cross it and enter a lottery for the "
-            f"remaining {places} place(s), and {len(not_funded)} are clearly below it."
+            f"{line:.2f}: {len(funded)} application(s) are clearly above it and funded"
         )
+        if lottery:
+            explanation += (
+                f", {len(lottery)} have rank intervals that cross it and enter a lottery for "
+                f"the remaining {places} place(s)"
+            )
+        else:
+            explanation += ", no lottery is needed"
+        explanation += f", and {len(not_funded)} are clearly below it."
     return BayesianRanking(
         expected_rank=_readonly(er),
         rank_lower=_readonly(lo),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from sqlalchemy import func, select
+
 from grantpanel.extensions import db
 from grantpanel.models import Application, Criterion, Membership, Round, User
 from grantpanel.services.accounts import hash_password
@@ -84,7 +86,10 @@ def make_round(
 
 def make_application(rnd: Round, *, reference: str | None = None, amount: int = 100_000,
                      **fields: Any) -> Application:
-    n = len(rnd.applications) + 1
+    # Count in the database: ``rnd.applications`` may be stale while a round is being built.
+    n = (db.session.scalar(
+        select(func.count()).select_from(Application).where(Application.round_id == rnd.id)
+    ) or 0) + 1
     app = Application(
         round_id=rnd.id,
         reference=reference or f"A-{n:03d}",

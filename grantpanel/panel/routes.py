@@ -1,8 +1,269 @@
-from flask import render_template
+"""The panel member's journey: rounds, conflicts first, the queue, and the score sheet.
 
+Every rule (who may open what, what a valid sheet is, when others' scores show) lives in
+``services/conflicts.py`` and ``services/scoring.py``; these views look things up, call the
+services, commit once, and redirect after a successful POST.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.exceptions import Forbidden
+
+from grantpanel.extensions import db
+from grantpanel.models import Application, Membership
 from grantpanel.panel import bp
+from grantpanel.panel.forms import DeclareConflictForm, conflicts_form_class, score_sheet_class
+from grantpanel.services import conflicts, scoring
+
+STATUS_TAGS = {
+    scoring.TO_DO: "tag-grey",
+    scoring.DRAFT_SAVED: "tag-yellow",
+    scoring.SUBMITTED: "tag-green",
+}
+
+
+def _membership(round_id: int) -> Membership:
+    """The signed-in member's place on the round; 404 for anyone not on it."""
+    m = db.session.scalar(
+        select(Membership).where(
+            Membership.round_id == round_id, Membership.user_id == current_user.id
+        )
+    )
+    if m is None:
+        abort(404)
+    return m
+
+
+def _application(membership: Membership, application_id: int) -> Application:
+    a = db.session.get(Application, application_id)
+    if a is None or a.round_id != membership.round_id or not a.eligible:
+        abort(404)
+    return a
+
+
+def _stepped_aside() -> Forbidden:
+    err = Forbidden(
+        "You told us you have a connection to this applicant, so you do not see or score "
+        "their application. Thank you for being open about it."
+    )
+    setattr(err, "plain", True)  # noqa: B010  (errors.py shows a 'plain' description)
+    return err
+
+
+def _round_link(m: Membership) -> str:
+    if not conflicts.conflicts_checked(m):
+        return url_for("panel.check_conflicts", round_id=m.round_id)
+    return url_for("panel.round_queue", round_id=m.round_id)
 
 
 @bp.route("/")
-def home() -> str:
-    return render_template("panel/home.html")
+def home() -> ResponseReturnValue:
+    memberships = list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.user_id == current_user.id)
+            .order_by(Membership.created_at.desc(), Membership.id.desc())
+        )
+    )
+    rounds = [
+        {"membership": m, "round": m.round, "link": _round_link(m),
+         "checked": conflicts.conflicts_checked(m)}
+        for m in memberships
+    ]
+    return render_template("panel/home.html", rounds=rounds)
+
+
+@bp.route("/rounds/<int:round_id>/conflicts", methods=["GET", "POST"])
+def check_conflicts(round_id: int) -> ResponseReturnValue:
+    m = _membership(round_id)
+    declared = list(db.session.scalars(conflicts.conflicts_for(m)))
+    declared_ids = {c.application_id for c in declared}
+    applications = [a for a in scoring.eligible_applications(m) if a.id not in declared_ids]
+    form = conflicts_form_class(applications)()
+    if applications and form.validate_on_submit():
+        ticked = form.ticked()
+        for a in applications:
+            if a.id in ticked:
+                conflicts.declare_conflict(
+                    m,
+                    a,
+                    category=form.category(a.id).data,
+                    note=form.note(a.id).data or "",
+                    declared_by=current_user,
+                )
+        conflicts.mark_conflicts_checked(m)
+        db.session.commit()
+        if ticked:
+            n = len(ticked)
+            flash(
+                f"Thank you. You will not see or score the {n} "
+                f"application{'s' if n != 1 else ''} you have a connection to."
+            )
+        else:
+            flash("Thank you. You have told us you have no ties to any of the applicants.")
+        return redirect(url_for("panel.round_queue", round_id=round_id))
+    return render_template(
+        "panel/conflicts.html",
+        membership=m,
+        round=m.round,
+        form=form,
+        applications=applications,
+        declared=declared,
+        category_labels=conflicts.CATEGORY_LABELS,
+    )
+
+
+@bp.route("/rounds/<int:round_id>/")
+def round_queue(round_id: int) -> ResponseReturnValue:
+    m = _membership(round_id)
+    if not conflicts.conflicts_checked(m):
+        return redirect(url_for("panel.check_conflicts", round_id=round_id))
+    items = scoring.queue(m)
+    submitted, total = scoring.progress(items)
+    return render_template(
+        "panel/queue.html",
+        membership=m,
+        round=m.round,
+        items=items,
+        submitted=submitted,
+        total=total,
+        status_tags=STATUS_TAGS,
+        stepped_aside=len(conflicts.conflicted_application_ids(m)),
+    )
+
+
+@bp.route(
+    "/rounds/<int:round_id>/applications/<int:application_id>", methods=["GET", "POST"]
+)
+def application(round_id: int, application_id: int) -> ResponseReturnValue:
+    m = _membership(round_id)
+    a = _application(m, application_id)
+    try:
+        scoring.check_can_open(m, a)
+    except scoring.ConflictsNotCheckedError as e:
+        flash(str(e))
+        return redirect(url_for("panel.check_conflicts", round_id=round_id))
+    except scoring.ConflictedError:
+        raise _stepped_aside() from None
+    except scoring.ScoringError:
+        abort(404)
+
+    rnd = m.round
+    criteria = list(rnd.criteria)
+    form = score_sheet_class(criteria)()
+    sheet = scoring.sheet_for(m, a)
+    if request.method == "GET" and sheet is not None and sheet.status != "withdrawn":
+        form.load(sheet.scores, sheet.panel_note, sheet.feedback)
+
+    if form.validate_on_submit():
+        submit = form.submitting
+        try:
+            scoring.save_sheet(
+                m,
+                a,
+                scores=form.scores(),
+                panel_note=form.panel_note.data or "",
+                feedback=form.feedback.data or "",
+                submit=submit,
+                actor=current_user,
+            )
+        except scoring.ScoreValidationError as e:
+            db.session.rollback()
+            form.add_errors(e.errors)
+        except scoring.ScoringError as e:
+            db.session.rollback()
+            form.form_errors.append(str(e))
+        else:
+            db.session.commit()
+            if submit:
+                return redirect(
+                    url_for("panel.submitted", round_id=round_id, application_id=a.id)
+                )
+            flash(
+                "Your draft is saved. It does not count until you submit it. You can come "
+                "back to it at any time before scoring closes."
+            )
+            return redirect(url_for("panel.application", round_id=round_id, application_id=a.id))
+
+    already_submitted = sheet is not None and sheet.status == "submitted"
+    if already_submitted:
+        form.submit_scores.label.text = "Submit my changed scores"
+    return render_template(
+        "panel/application.html",
+        membership=m,
+        round=rnd,
+        application=a,
+        criteria=criteria,
+        form=form,
+        sheet=sheet,
+        already_submitted=already_submitted,
+        others=scoring.others_scores(m, a),
+        can_score=rnd.state == "open",
+    )
+
+
+@bp.route("/rounds/<int:round_id>/applications/<int:application_id>/submitted")
+def submitted(round_id: int, application_id: int) -> ResponseReturnValue:
+    m = _membership(round_id)
+    a = _application(m, application_id)
+    try:
+        scoring.check_can_open(m, a)
+    except scoring.ConflictedError:
+        raise _stepped_aside() from None
+    except scoring.ScoringError:
+        return redirect(url_for("panel.round_queue", round_id=round_id))
+    sheet = scoring.sheet_for(m, a)
+    if sheet is None or sheet.status != "submitted":
+        return redirect(url_for("panel.application", round_id=round_id, application_id=a.id))
+    items = scoring.queue(m)
+    done, total = scoring.progress(items)
+    return render_template(
+        "panel/submitted.html",
+        membership=m,
+        round=m.round,
+        application=a,
+        next_application=scoring.next_to_score(items, a),
+        submitted=done,
+        total=total,
+    )
+
+
+@bp.route(
+    "/rounds/<int:round_id>/applications/<int:application_id>/conflict",
+    methods=["GET", "POST"],
+)
+def declare_conflict(round_id: int, application_id: int) -> ResponseReturnValue:
+    m = _membership(round_id)
+    a = _application(m, application_id)
+    if conflicts.is_conflicted(m, a):
+        flash("You have already told us you have a connection to this applicant.")
+        return redirect(url_for("panel.round_queue", round_id=round_id))
+    if m.round.state in ("decided", "published"):
+        return render_template(
+            "panel/declare_conflict.html", membership=m, round=m.round, application=a,
+            form=None,
+        )
+    form = DeclareConflictForm()
+    if form.validate_on_submit():
+        try:
+            conflicts.declare_conflict(
+                m, a, category=form.category.data, note=form.note.data or "",
+                declared_by=current_user,
+            )
+        except conflicts.ConflictError as e:
+            db.session.rollback()
+            form.form_errors.append(str(e))
+        else:
+            db.session.commit()
+            flash(
+                f"Thank you. You have stepped aside from {a.title}. It is no longer in your "
+                "list, and any scores you gave it will not count."
+            )
+            return redirect(url_for("panel.round_queue", round_id=round_id))
+    return render_template(
+        "panel/declare_conflict.html", membership=m, round=m.round, application=a, form=form
+    )

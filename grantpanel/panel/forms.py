@@ -1,0 +1,215 @@
+"""Forms for the panel member's screens.
+
+The conflicts screen and the score sheet depend on the round, so their form classes are built
+per round (one class per screen): :func:`conflicts_form_class` and :func:`score_sheet_class`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Field, RadioField, SelectField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, ValidationError
+
+from grantpanel.models import Application, Criterion
+from grantpanel.services.conflicts import CATEGORIES, CATEGORY_LABELS, NOTE_MAX_LENGTH
+from grantpanel.services.scoring import NOTE_MAX_LENGTH as SHEET_NOTE_MAX_LENGTH
+
+DONT_KNOW = "dont-know"
+
+
+def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+# --- Conflicts ---------------------------------------------------------------------------
+
+
+class ConflictsForm(FlaskForm):
+    """Base for the per-round conflicts screen; fields per application are added to it."""
+
+    application_ids: list[int] = []
+
+    no_ties = BooleanField("I have no ties to any of these applicants")
+    submit = SubmitField("Confirm and continue")
+
+    def tie(self, application_id: int) -> Field:
+        return self[f"tie_{application_id}"]
+
+    def category(self, application_id: int) -> Field:
+        return self[f"category_{application_id}"]
+
+    def note(self, application_id: int) -> Field:
+        return self[f"note_{application_id}"]
+
+    def ticked(self) -> list[int]:
+        return [i for i in self.application_ids if self.tie(i).data]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        ticked = self.ticked()
+        for i in self.application_ids:
+            if self.category(i).data and self.category(i).data not in CATEGORY_LABELS:
+                self.category(i).errors.append("Choose one of the connections in the list.")
+                ok = False
+            elif self.tie(i).data and not self.category(i).data:
+                self.category(i).errors.append(
+                    "Choose how you are connected to this applicant."
+                )
+                ok = False
+            elif not self.tie(i).data and self.category(i).data:
+                self.tie(i).errors.append(
+                    "You chose how you are connected to this applicant but did not tick the "
+                    "box. Tick the box, or set the answer back to \u201cChoose one\u201d."
+                )
+                ok = False
+        if not ticked and not self.no_ties.data and ok:
+            self.no_ties.errors.append(
+                "Tick the applicants you have a tie to, or tick \u201cI have no ties to any of "
+                "these applicants\u201d."
+            )
+            ok = False
+        if ticked and self.no_ties.data:
+            self.no_ties.errors.append(
+                "You ticked some applicants and also \u201cI have no ties\u201d. Untick one of "
+                "them."
+            )
+            ok = False
+        return ok
+
+
+def conflicts_form_class(applications: list[Application]) -> type[ConflictsForm]:
+    """A conflicts form with a tick box, a connection and a private note per application."""
+    attrs: dict[str, Any] = {"application_ids": [a.id for a in applications]}
+    for a in applications:
+        attrs[f"tie_{a.id}"] = BooleanField(f"I have a tie to {a.applicant_name}")
+        attrs[f"category_{a.id}"] = SelectField(
+            "How are you connected?",
+            choices=_choices([("", "Choose one"), *CATEGORIES]),
+            validate_choice=False,  # checked in ConflictsForm.validate, with a plain message
+        )
+        attrs[f"note_{a.id}"] = TextAreaField(
+            "Anything else we should know (optional)",
+            description="Only the grants team sees this note.",
+            validators=[
+                Length(max=NOTE_MAX_LENGTH, message="Keep the note to 2000 characters or fewer.")
+            ],
+        )
+    return type("RoundConflictsForm", (ConflictsForm,), attrs)
+
+
+class DeclareConflictForm(FlaskForm):
+    """'I have a connection to this applicant', from an application's page."""
+
+    category = RadioField(
+        "How are you connected to this applicant?",
+        choices=_choices(CATEGORIES),
+        validate_choice=False,
+    )
+    note = TextAreaField(
+        "Anything else we should know (optional)",
+        description="Only the grants team sees this note.",
+        validators=[
+            Length(max=NOTE_MAX_LENGTH, message="Keep the note to 2000 characters or fewer.")
+        ],
+    )
+    submit = SubmitField("Step aside from this application")
+
+    def validate_category(self, field: Field) -> None:
+        if field.data not in CATEGORY_LABELS:
+            raise ValidationError("Choose how you are connected to this applicant.")
+
+
+# --- Score sheet -------------------------------------------------------------------------
+
+
+class ScoreSheetForm(FlaskForm):
+    """Base for a round's score sheet; one radio group per criterion is added to it."""
+
+    criteria: list[Criterion] = []
+
+    @staticmethod
+    def field_name(criterion: Criterion) -> str:
+        return f"criterion_{criterion.id}"
+
+    def score_fields(self) -> list[tuple[Criterion, Field]]:
+        return [(c, self[self.field_name(c)]) for c in self.criteria]
+
+    @property
+    def submitting(self) -> bool:
+        return bool(self["submit_scores"].data)
+
+    def scores(self) -> dict[str, int | None]:
+        """Answers as the scoring service takes them: absent = not answered, None = don't
+        know. Call after ``validate``."""
+        out: dict[str, int | None] = {}
+        for c, f in self.score_fields():
+            if not f.data:
+                continue
+            out[c.key] = None if f.data == DONT_KNOW else int(f.data)
+        return out
+
+    def add_errors(self, errors: dict[str, str]) -> None:
+        """Show the scoring service's problems beside the right questions."""
+        by_key = {c.key: f for c, f in self.score_fields()}
+        for key, message in errors.items():
+            if key in by_key:
+                by_key[key].errors = list(by_key[key].errors) + [message]
+            else:
+                self.form_errors.append(message)
+
+    def load(self, scores: dict[str, Any], panel_note: str, feedback: str) -> None:
+        """Fill the form from a saved sheet (for a GET)."""
+        for c, f in self.score_fields():
+            if c.key in scores:
+                v = scores[c.key]
+                f.data = DONT_KNOW if v is None else str(v)
+        self["panel_note"].data = panel_note
+        self["feedback"].data = feedback
+
+
+def _answer_is_a_choice(form: FlaskForm, field: Field) -> None:
+    if not field.data:
+        return
+    if field.data != DONT_KNOW and not str(field.data).lstrip("-").isdigit():
+        raise ValidationError("Choose one of the answers for this question.")
+
+
+def score_sheet_class(criteria: list[Criterion]) -> type[ScoreSheetForm]:
+    """A score sheet for ``criteria``: a radio group per criterion (every point's descriptor
+    as its label, and "Don't know"), a note to the panel, feedback, and two buttons.
+
+    Whether a score is on the scale is checked by the scoring service, so the rule lives in
+    one place; the form only turns answers into numbers.
+    """
+    attrs: dict[str, Any] = {"criteria": list(criteria)}
+    for c in criteria:
+        choices = [(str(point), f"{point} \u2013 {text}") for point, text in c.points]
+        choices.append((DONT_KNOW, "Don't know"))
+        attrs[ScoreSheetForm.field_name(c)] = RadioField(
+            c.name,
+            description=c.guidance,
+            choices=_choices(choices),
+            validate_choice=False,
+            validators=[_answer_is_a_choice],
+        )
+    length = Length(
+        max=SHEET_NOTE_MAX_LENGTH,
+        message=f"Keep this to {SHEET_NOTE_MAX_LENGTH} characters or fewer.",
+    )
+    attrs["panel_note"] = TextAreaField(
+        "Note to the panel (optional)",
+        description="Your thoughts for the panel discussion. The applicant does not see this.",
+        validators=[length],
+    )
+    attrs["feedback"] = TextAreaField(
+        "Feedback for the applicant (optional)",
+        description="This may be shown to the applicant, without your name. Be kind and "
+        "specific.",
+        validators=[length],
+    )
+    attrs["save_draft"] = SubmitField("Save as draft")
+    attrs["submit_scores"] = SubmitField("Submit my scores")
+    return type("RoundScoreSheetForm", (ScoreSheetForm,), attrs)

@@ -508,8 +508,9 @@ def _resolve(group: list[str], chain: Sequence[str], seed: str,
             labels = sorted(group)
             drawn = draw_order(seed, DRAW_PURPOSE, labels)
             ties.append(entry)
-            draws.append({"purpose": DRAW_PURPOSE, "applications": labels, "order": drawn})
-            entry["applications"] = drawn
+            draws.append({"purpose": DRAW_PURPOSE, "applications": labels,
+                          "order": list(drawn)})
+            entry["applications"] = list(drawn)  # no shared lists inside the outputs
             return drawn
         value_of = {i: values[key](i) for i in group}
         distinct = sorted(set(value_of.values()))
@@ -521,7 +522,7 @@ def _resolve(group: list[str], chain: Sequence[str], seed: str,
             sub = sorted(i for i in group if value_of[i] == v)
             ordered += _resolve(sub, chain[pos + 1:], seed, values, ties, draws) \
                 if len(sub) > 1 else sub
-        entry["applications"] = ordered
+        entry["applications"] = list(ordered)
         return ordered
     raise VotingError("rules.tie_break must end with 'draw'")  # validated earlier
 

@@ -230,6 +230,7 @@ def build_record(inputs: Mapping[str, Any], *, overrides: Iterable[Mapping[str, 
     record["decision"] = apply_overrides(record["outputs"], list(overrides),
                                          record["applications"])
     record["previous_digest"] = previous_digest
+    record = json.loads(canonical_json(record))  # plain JSON values, no shared objects
     record["digest"] = record_digest(record)
     return record
 

@@ -1,8 +1,637 @@
-from flask import render_template
+"""Everything grants staff do: rounds, rubric, applications, panel, conflicts, count, audit.
 
+Views are thin: parse the form, call a service, commit once, redirect with a plain
+confirmation; or render the form again with the problem beside the field. Services never
+commit and never touch the request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from grantpanel import lifecycle
+from grantpanel.extensions import db
+from grantpanel.models import Criterion, Round
+from grantpanel.services import accounts, audit, counting, panel_admin, rounds
+from grantpanel.services import applications as apps_service
+from grantpanel.services import conflicts as conflicts_service
 from grantpanel.staff import bp
+from grantpanel.staff.forms import (
+    ActionForm,
+    ApplicationForm,
+    ConflictForm,
+    CriterionForm,
+    EligibilityForm,
+    ImportForm,
+    MemberForm,
+    RoundForm,
+    build_decide_form,
+)
+
+_INVITATION_KEY = "staff_invitation_link"
+# Steps that are taken from the count page (with its form), not by a bare button.
+_COUNT_PAGE_STEPS = ("decide",)
+
+
+def _round_or_404(round_id: int) -> Round:
+    rnd = db.session.get(Round, round_id)
+    if rnd is None:
+        abort(404)
+    return rnd
+
+
+def _form_problem(form: FlaskForm, message: str) -> None:
+    """Show a service's refusal at the top of the form's error summary."""
+    form.form_errors.append(message)
+
+
+# --- dashboard and rounds --------------------------------------------------------------------
 
 
 @bp.route("/")
-def dashboard() -> str:
-    return render_template("staff/dashboard.html")
+def dashboard() -> ResponseReturnValue:
+    all_rounds = db.session.scalars(rounds.all_rounds()).all()
+    return render_template("staff/dashboard.html", rounds=all_rounds)
+
+
+def _round_values(form: RoundForm) -> dict[str, Any]:
+    return {
+        "name": form.name.data or "",
+        "purpose": form.purpose.data or "",
+        "budget": form.budget_minor,
+        "currency": form.currency.data,
+        "involvement": form.involvement.data,
+        "aggregation": form.aggregation.data,
+        "quorum": form.quorum.data,
+        "fit_rule": form.fit_rule.data,
+        "tie_break": form.tie_break_chain(),
+        "opens_on": form.opens_on.data,
+        "closes_on": form.closes_on.data,
+        "decision_on": form.decision_on.data,
+        "reveal_scores_after_close": bool(form.reveal_scores_after_close.data),
+    }
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+def round_new() -> ResponseReturnValue:
+    form = RoundForm()
+    if form.validate_on_submit():
+        try:
+            rnd = rounds.create_round(current_user, **_round_values(form))
+        except rounds.RoundError as e:
+            _form_problem(form, str(e))
+        else:
+            db.session.commit()
+            flash(f"The round '{rnd.name}' is created. Next, add the criteria for scoring.")
+            return redirect(url_for("staff.round_detail", round_id=rnd.id))
+    return render_template("staff/round_form.html", form=form, rnd=None, rounds=rounds)
+
+
+@bp.route("/rounds/<int:round_id>")
+def round_detail(round_id: int) -> ResponseReturnValue:
+    return _render_round(_round_or_404(round_id))
+
+
+def _render_round(rnd: Round, problem: str | None = None) -> ResponseReturnValue:
+    steps = lifecycle.allowed(rnd.state)
+    page = render_template(
+        "staff/round_detail.html",
+        rnd=rnd,
+        steps=steps,
+        count_page_steps=_COUNT_PAGE_STEPS,
+        problem=problem,
+        open_problems=rounds.open_problems(rnd) if rnd.state == "draft" else [],
+        tie_break_chain=rounds.tie_break_chain(rnd),
+        rounds=rounds,
+        action_form=ActionForm(),
+    )
+    return (page, 400) if problem else page
+
+
+@bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
+def round_edit(round_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    form = RoundForm(obj=rnd if request.method == "GET" else None)
+    if request.method == "GET":
+        form.budget.data = rounds.format_major(rnd.budget)
+        form.set_tie_break_chain(list(rnd.tie_break or []))
+    if rnd.state != "draft":
+        return render_template("staff/round_form.html", form=form, rnd=rnd, rounds=rounds)
+    if form.validate_on_submit():
+        try:
+            changed = rounds.update_round(rnd, current_user, **_round_values(form))
+        except rounds.RoundError as e:
+            _form_problem(form, str(e))
+        else:
+            db.session.commit()
+            flash("The round's settings are saved." if changed else "Nothing was changed.")
+            return redirect(url_for("staff.round_detail", round_id=rnd.id))
+    return render_template("staff/round_form.html", form=form, rnd=rnd, rounds=rounds)
+
+
+@bp.route("/rounds/<int:round_id>/steps/<name>", methods=["POST"])
+def round_step(round_id: int, name: str) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        t = rounds.apply_transition(rnd, name, current_user)
+    except (lifecycle.TransitionError, rounds.RoundError, counting.CountError) as e:
+        db.session.rollback()
+        return _render_round(rnd, problem=str(e))
+    db.session.commit()
+    messages = {
+        "open": "Scoring is open. The seed commitment is shown below and on the public page.",
+        "close": "Scoring is closed. You can now check the count.",
+        "reopen": "Scoring is open again.",
+        "decide": "The decision is confirmed. Publish it when you are ready.",
+        "undo-decision": "The decision is withdrawn. You can check the count again.",
+        "publish": "The decision is published. Anyone can now read and check the record.",
+    }
+    flash(messages.get(t.name, f"Done: {t.label}."))
+    return redirect(url_for("staff.round_detail", round_id=rnd.id))
+
+
+# --- rubric ----------------------------------------------------------------------------------
+
+
+def _criterion_or_404(rnd: Round, criterion_id: int) -> Criterion:
+    crit = db.session.get(Criterion, criterion_id)
+    if crit is None or crit.round_id != rnd.id:
+        abort(404)
+    return crit
+
+
+def _criterion_values(form: CriterionForm) -> dict[str, Any]:
+    return {
+        "name": form.name.data or "",
+        "guidance": form.guidance.data or "",
+        "weight": form.weight.data,
+        "scale_min": form.scale_min.data,
+        "scale_max": form.scale_max.data,
+        "descriptors": form.descriptor_list(),
+    }
+
+
+@bp.route("/rounds/<int:round_id>/criteria/new", methods=["GET", "POST"])
+def criterion_new(round_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    form = CriterionForm()
+    if form.validate_on_submit():
+        try:
+            crit = rounds.add_criterion(rnd, current_user, **_criterion_values(form))
+        except rounds.RoundError as e:
+            _form_problem(form, str(e))
+        else:
+            db.session.commit()
+            flash(f"The criterion '{crit.name}' is added to the rubric.")
+            return redirect(url_for("staff.round_detail", round_id=rnd.id) + "#rubric")
+    return render_template("staff/criterion_form.html", form=form, rnd=rnd, crit=None)
+
+
+@bp.route("/rounds/<int:round_id>/criteria/<int:criterion_id>/edit", methods=["GET", "POST"])
+def criterion_edit(round_id: int, criterion_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    crit = _criterion_or_404(rnd, criterion_id)
+    form = CriterionForm(obj=crit if request.method == "GET" else None)
+    if request.method == "GET":
+        form.descriptors.data = "\n".join(
+            f"{point}: {text}" for point, text in crit.points
+        )
+    if form.validate_on_submit():
+        try:
+            rounds.update_criterion(crit, current_user, **_criterion_values(form))
+        except rounds.RoundError as e:
+            _form_problem(form, str(e))
+        else:
+            db.session.commit()
+            flash(f"The criterion '{crit.name}' is saved.")
+            return redirect(url_for("staff.round_detail", round_id=rnd.id) + "#rubric")
+    return render_template("staff/criterion_form.html", form=form, rnd=rnd, crit=crit)
+
+
+@bp.route("/rounds/<int:round_id>/criteria/<int:criterion_id>/remove", methods=["POST"])
+def criterion_remove(round_id: int, criterion_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    crit = _criterion_or_404(rnd, criterion_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        rounds.remove_criterion(crit, current_user)
+    except rounds.RoundError as e:
+        return _render_round(rnd, problem=str(e))
+    db.session.commit()
+    flash(f"The criterion '{crit.name}' is removed from the rubric.")
+    return redirect(url_for("staff.round_detail", round_id=rnd.id) + "#rubric")
+
+
+@bp.route(
+    "/rounds/<int:round_id>/criteria/<int:criterion_id>/move/<any(up, down):direction>",
+    methods=["POST"],
+)
+def criterion_move(round_id: int, criterion_id: int, direction: str) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    crit = _criterion_or_404(rnd, criterion_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        moved = rounds.move_criterion(crit, current_user, direction=direction)
+    except rounds.RoundError as e:
+        return _render_round(rnd, problem=str(e))
+    db.session.commit()
+    if moved:
+        flash(f"'{crit.name}' is moved {direction}.")
+    return redirect(url_for("staff.round_detail", round_id=rnd.id) + "#rubric")
+
+
+# --- applications ----------------------------------------------------------------------------
+
+
+def _application_or_404(rnd: Round, application_id: int) -> Any:
+    app = apps_service.get_in_round(rnd, application_id)
+    if app is None:
+        abort(404)
+    return app
+
+
+@bp.route("/rounds/<int:round_id>/applications")
+def applications(round_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    items = db.session.scalars(apps_service.for_round(rnd)).all()
+    return render_template(
+        "staff/applications.html",
+        rnd=rnd,
+        applications=items,
+        editable=rnd.state in apps_service.EDITABLE_STATES,
+        total=rounds.applications_total(rnd),
+    )
+
+
+def _application_form(rnd: Round, obj: Any = None, besides: Any = None) -> ApplicationForm:
+    form = ApplicationForm(obj=obj)
+    form.used_references = {a.reference for a in rnd.applications if a is not besides}
+    form.unit = rounds.CURRENCY_UNITS.get(rnd.currency, "pounds")
+    return form
+
+
+def _application_values(form: ApplicationForm) -> dict[str, Any]:
+    return {
+        "reference": form.reference.data,
+        "applicant_name": form.applicant_name.data or "",
+        "contact_email": form.contact_email.data,
+        "title": form.title.data or "",
+        "summary": form.summary.data or "",
+        "answers": form.answers.data or "",
+        "amount": form.amount_minor or 0,
+    }
+
+
+@bp.route("/rounds/<int:round_id>/applications/new", methods=["GET", "POST"])
+def application_new(round_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    form = _application_form(rnd)
+    if form.validate_on_submit():
+        try:
+            app = apps_service.add_application(rnd, current_user, **_application_values(form))
+        except apps_service.ApplicationError as e:
+            _form_problem(form, str(e))
+        else:
+            db.session.commit()
+            flash(f"Application {app.reference} ('{app.title}') is added.")
+            return redirect(url_for("staff.applications", round_id=rnd.id))
+    return render_template("staff/application_form.html", form=form, rnd=rnd, app=None,
+                           editable=rnd.state in apps_service.EDITABLE_STATES)
+
+
+@bp.route("/rounds/<int:round_id>/applications/<int:application_id>")
+def application_detail(round_id: int, application_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    app = _application_or_404(rnd, application_id)
+    return render_template(
+        "staff/application_detail.html",
+        rnd=rnd,
+        app=app,
+        editable=rnd.state in apps_service.EDITABLE_STATES,
+    )
+
+
+@bp.route(
+    "/rounds/<int:round_id>/applications/<int:application_id>/edit", methods=["GET", "POST"]
+)
+def application_edit(round_id: int, application_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    app = _application_or_404(rnd, application_id)
+    form = _application_form(rnd, obj=app if request.method == "GET" else None, besides=app)
+    if request.method == "GET":
+        form.amount.data = rounds.format_major(app.amount)
+    if form.validate_on_submit():
+        try:
+            changed = apps_service.update_application(
+                app, current_user, **_application_values(form)
+            )
+        except apps_service.ApplicationError as e:
+            _form_problem(form, str(e))
+        else:
+            db.session.commit()
+            flash(f"Application {app.reference} is saved." if changed else "Nothing was changed.")
+            return redirect(
+                url_for("staff.application_detail", round_id=rnd.id, application_id=app.id)
+            )
+    return render_template("staff/application_form.html", form=form, rnd=rnd, app=app,
+                           editable=rnd.state in apps_service.EDITABLE_STATES)
+
+
+@bp.route(
+    "/rounds/<int:round_id>/applications/<int:application_id>/eligibility",
+    methods=["GET", "POST"],
+)
+def application_eligibility(round_id: int, application_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    app = _application_or_404(rnd, application_id)
+    form = EligibilityForm()
+    if request.method == "GET":
+        form.eligible.data = "yes" if app.eligible else "no"
+        form.reason.data = app.eligibility_reason
+    if form.validate_on_submit():
+        try:
+            apps_service.set_eligibility(
+                app,
+                current_user,
+                eligible=form.eligible.data == "yes",
+                reason=form.reason.data or "",
+            )
+        except apps_service.ApplicationError as e:
+            _form_problem(form, str(e))
+        else:
+            db.session.commit()
+            flash(
+                f"Application {app.reference} is marked "
+                f"{'eligible' if app.eligible else 'not eligible'}."
+            )
+            return redirect(
+                url_for("staff.application_detail", round_id=rnd.id, application_id=app.id)
+            )
+    return render_template("staff/eligibility_form.html", form=form, rnd=rnd, app=app,
+                           editable=rnd.state in apps_service.EDITABLE_STATES)
+
+
+@bp.route("/rounds/<int:round_id>/applications/import", methods=["GET", "POST"])
+def applications_import(round_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    form = ImportForm()
+    report: list[apps_service.ImportProblem] = []
+    status = 200
+    if form.validate_on_submit():
+        try:
+            added = apps_service.import_csv(rnd, current_user, form.file.data.read())
+        except apps_service.ImportRejected as e:
+            db.session.rollback()
+            report = e.problems
+            form.file.errors = [
+                f"{e} Fix the file and upload it again: the list below shows every problem."
+            ]
+            status = 400
+        except apps_service.ApplicationError as e:
+            form.file.errors = [str(e)]
+            status = 400
+        else:
+            db.session.commit()
+            flash(f"{len(added)} application{'s' if len(added) != 1 else ''} imported.")
+            return redirect(url_for("staff.applications", round_id=rnd.id))
+    page = render_template(
+        "staff/applications_import.html",
+        form=form,
+        rnd=rnd,
+        report=report,
+        columns=apps_service.CSV_COLUMNS,
+        editable=rnd.state in apps_service.EDITABLE_STATES,
+    )
+    return page, status
+
+
+# --- panel -----------------------------------------------------------------------------------
+
+
+@bp.route("/rounds/<int:round_id>/panel")
+def panel(round_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    return render_template(
+        "staff/panel.html",
+        rnd=rnd,
+        members=panel_admin.progress(rnd),
+        editable=rnd.state in panel_admin.EDITABLE_STATES,
+        action_form=ActionForm(),
+    )
+
+
+def _remember_link(membership_id: int, token: str) -> None:
+    """Keep the link for the very next page only (it is removed when shown)."""
+    session[_INVITATION_KEY] = {
+        "membership_id": membership_id,
+        "url": url_for("auth.invitation", token=token, _external=True),
+    }
+
+
+@bp.route("/rounds/<int:round_id>/panel/new", methods=["GET", "POST"])
+def member_new(round_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    form = MemberForm()
+    if form.validate_on_submit():
+        try:
+            membership, token = panel_admin.add_member(
+                rnd,
+                current_user,
+                name=form.name.data or "",
+                email=form.email.data or "",
+                phone=form.phone.data,
+                access_needs=form.access_needs.data,
+            )
+        except panel_admin.PanelError as e:
+            _form_problem(form, str(e))
+        else:
+            db.session.commit()
+            _remember_link(membership.id, token)
+            flash(f"{membership.user.name} is on the panel as {membership.pseudonym}.")
+            return redirect(
+                url_for("staff.member_invitation", round_id=rnd.id, membership_id=membership.id)
+            )
+    return render_template("staff/member_form.html", form=form, rnd=rnd,
+                           editable=rnd.state in panel_admin.EDITABLE_STATES)
+
+
+@bp.route("/rounds/<int:round_id>/panel/<int:membership_id>/invitation",
+          methods=["GET", "POST"])
+def member_invitation(round_id: int, membership_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    membership = panel_admin.get_member(rnd, membership_id)
+    if membership is None:
+        abort(404)
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        token = panel_admin.new_invitation(membership, current_user)
+        db.session.commit()
+        _remember_link(membership.id, token)
+        flash(f"A new invitation link is ready for {membership.user.name}. Earlier unused "
+              "links for this round no longer work.")
+        return redirect(
+            url_for("staff.member_invitation", round_id=rnd.id, membership_id=membership.id)
+        )
+    link = None
+    stored = session.get(_INVITATION_KEY)
+    if isinstance(stored, dict) and stored.get("membership_id") == membership.id:
+        link = str(stored.get("url"))
+        session.pop(_INVITATION_KEY, None)
+    return render_template(
+        "staff/member_invitation.html",
+        rnd=rnd,
+        membership=membership,
+        link=link,
+        lifetime_days=accounts.INVITATION_LIFETIME.days,
+        action_form=form,
+    )
+
+
+# --- conflicts -------------------------------------------------------------------------------
+
+
+@bp.route("/rounds/<int:round_id>/conflicts")
+def conflicts(round_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    items = db.session.scalars(panel_admin.conflicts_for_round(rnd)).all()
+    return render_template(
+        "staff/conflicts.html",
+        rnd=rnd,
+        conflicts=items,
+        labels=dict(conflicts_service.CATEGORIES),
+    )
+
+
+@bp.route("/rounds/<int:round_id>/conflicts/new", methods=["GET", "POST"])
+def conflict_new(round_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    form = ConflictForm()
+    form.membership.choices = [
+        (m.id, f"{m.pseudonym}: {m.user.name}") for m in rnd.memberships
+    ]
+    form.application.choices = [
+        (a.id, f"{a.reference}: {a.title} ({a.applicant_name})") for a in rnd.applications
+    ]
+    form.set_categories(conflicts_service.CATEGORIES)
+    if form.validate_on_submit():
+        membership = panel_admin.get_member(rnd, form.membership.data)
+        app = apps_service.get_in_round(rnd, form.application.data)
+        if membership is None or app is None:
+            abort(404)
+        try:
+            conflicts_service.declare_conflict(
+                membership,
+                app,
+                category=form.category.data or "",
+                note=form.note.data or "",
+                declared_by=current_user,
+            )
+        except conflicts_service.ConflictError as e:
+            _form_problem(form, str(e))
+        else:
+            db.session.commit()
+            flash(
+                f"The conflict is recorded: {membership.pseudonym} will not score "
+                f"{app.reference}, and any score they gave it is withdrawn."
+            )
+            return redirect(url_for("staff.conflicts", round_id=rnd.id))
+    return render_template("staff/conflict_form.html", form=form, rnd=rnd)
+
+
+# --- progress, count, audit ------------------------------------------------------------------
+
+
+@bp.route("/rounds/<int:round_id>/progress")
+def progress(round_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    return render_template(
+        "staff/progress.html",
+        rnd=rnd,
+        rows=panel_admin.application_progress(rnd),
+        members=panel_admin.progress(rnd),
+    )
+
+
+def _overrides(form: FlaskForm, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for i, row in enumerate(rows):
+        action = form[f"action_{i}"].data
+        if action in ("fund", "unfund"):
+            out.append(
+                {
+                    "application": row["id"],
+                    "action": action,
+                    "reason": (form[f"reason_{i}"].data or "").strip(),
+                }
+            )
+    return out
+
+
+@bp.route("/rounds/<int:round_id>/count", methods=["GET", "POST"])
+def count(round_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    context: dict[str, Any] = {
+        "rnd": rnd,
+        "action_form": ActionForm(),
+        "preview": None,
+        "form": None,
+        "decision": None,
+        "rows": [],
+        "funding": None,
+        "problem": None,
+        "overrides": {},
+    }
+    if rnd.state == "closed":
+        try:
+            pv = counting.preview(rnd)
+        except counting.CountError as e:
+            context["problem"] = str(e)
+            return render_template("staff/count.html", **context), 400
+        form = build_decide_form(pv.rows)
+        context.update(preview=pv, form=form, rows=pv.rows, funding=pv.funding)
+        if form.validate_on_submit():
+            try:
+                rounds.apply_transition(
+                    rnd, "decide", current_user, overrides=_overrides(form, pv.rows)
+                )
+            except (counting.CountError, lifecycle.TransitionError) as e:
+                db.session.rollback()
+                _form_problem(form, str(e))
+            else:
+                db.session.commit()
+                flash("The decision is confirmed. Check it below, then publish it.")
+                return redirect(url_for("staff.count", round_id=rnd.id))
+        status = 400 if form.errors or form.form_errors else 200
+        return render_template("staff/count.html", **context), status
+    if request.method == "POST":
+        abort(405)
+    if rnd.state in ("decided", "published"):
+        decision = counting.current_decision(rnd)
+        if decision is not None:
+            rows = rounds.ranked_rows(decision.count)
+            context.update(
+                decision=decision,
+                rows=rows,
+                funding=decision.count["outputs"]["funding"],
+                overrides={o["application"]: o for o in decision.overrides},
+            )
+    return render_template("staff/count.html", **context)
+
+
+@bp.route("/rounds/<int:round_id>/audit")
+def audit_log(round_id: int) -> ResponseReturnValue:
+    rnd = _round_or_404(round_id)
+    events = db.session.scalars(audit.events_for_round(rnd.id)).all()
+    return render_template("staff/audit.html", rnd=rnd, events=events)

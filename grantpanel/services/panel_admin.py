@@ -1,0 +1,200 @@
+"""Running a round's panel: adding members, invitation links, progress, and conflicts list.
+
+Invitation tokens are returned to the caller once and never stored or logged (only their
+hash is kept, by :mod:`grantpanel.services.accounts`). Making a new link for a member cancels
+their earlier unused links for the round, so a lost link stops working.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+
+from grantpanel.extensions import db
+from grantpanel.models import Conflict, Invitation, Membership, Round, ScoreSheet, User, utcnow
+from grantpanel.services import accounts, audit
+
+EDITABLE_STATES = ("draft", "open")
+
+
+class PanelError(ValueError):
+    """A plain-English reason a panel change could not be made."""
+
+
+@dataclass(frozen=True)
+class MemberProgress:
+    membership: Membership
+    submitted: int
+    drafts: int
+    to_do: int
+    conflicts: int
+
+
+def get_member(rnd: Round, membership_id: int) -> Membership | None:
+    m = db.session.get(Membership, membership_id)
+    return m if m is not None and m.round_id == rnd.id else None
+
+
+def add_member(
+    rnd: Round,
+    actor: User,
+    *,
+    name: str,
+    email: str,
+    phone: str | None = None,
+    access_needs: str | None = None,
+) -> tuple[Membership, str]:
+    """Put a person on the round's panel and make their first invitation link.
+
+    A new email creates a panel account (no password); an existing panel account is reused.
+    Returns the membership and the one-time token (show it once; never store it).
+    """
+    if rnd.state not in EDITABLE_STATES:
+        raise PanelError(
+            "Members cannot be added now: scoring has closed. Add them to a future round."
+        )
+    user = accounts.find_user_by_email(email)
+    phone = (phone or "").strip() or None
+    access_needs = (access_needs or "").strip() or None
+    if user is None:
+        try:
+            user = accounts.create_user(email=email, name=name, role="panel", actor=actor)
+        except accounts.AccountError as e:
+            raise PanelError(str(e)) from e
+    else:
+        if not user.is_panel:
+            raise PanelError(
+                "That email address belongs to a staff account. Use the panel member's own "
+                "email address."
+            )
+        if any(m.round_id == rnd.id for m in user.memberships):
+            raise PanelError(
+                f"{user.name} ({user.email}) is already on this round's panel. Find them in "
+                "the list to make a new invitation link."
+            )
+    if phone:
+        user.phone = phone
+    if access_needs:
+        user.access_needs = access_needs
+    number = max((m.number for m in rnd.memberships), default=0) + 1
+    membership = Membership(round_id=rnd.id, user_id=user.id, number=number)
+    rnd.memberships.append(membership)
+    db.session.flush()
+    audit.record(
+        "panel.member_added",
+        actor=actor,
+        round_id=rnd.id,
+        membership_id=membership.id,
+        number=number,
+    )
+    token = accounts.create_invitation(user, round_id=rnd.id, actor=actor)
+    return membership, token
+
+
+def new_invitation(membership: Membership, actor: User) -> str:
+    """Cancel the member's unused links for this round and make a new one-time link."""
+    now = utcnow()
+    for inv in db.session.scalars(
+        select(Invitation).where(
+            Invitation.user_id == membership.user_id,
+            Invitation.round_id == membership.round_id,
+            Invitation.used_at.is_(None),
+        )
+    ):
+        inv.expires_at = now
+    return accounts.create_invitation(
+        membership.user, round_id=membership.round_id, actor=actor
+    )
+
+
+def progress(rnd: Round) -> list[MemberProgress]:
+    """Per member: submitted sheets, drafts, applications still to score, conflicts declared.
+
+    "To do" counts eligible applications the member has no conflict with and has not yet
+    submitted a score for (drafts are still to do).
+    """
+    eligible = {a.id for a in rnd.applications if a.eligible}
+    sheets = db.session.scalars(
+        select(ScoreSheet)
+        .join(Membership, Membership.id == ScoreSheet.membership_id)
+        .where(Membership.round_id == rnd.id, ScoreSheet.stage == 1)
+    ).all()
+    conflicts = db.session.scalars(
+        select(Conflict)
+        .join(Membership, Membership.id == Conflict.membership_id)
+        .where(Membership.round_id == rnd.id)
+    ).all()
+    out = []
+    for m in rnd.memberships:
+        conflicted = {c.application_id for c in conflicts if c.membership_id == m.id}
+        mine = [s for s in sheets if s.membership_id == m.id]
+        submitted = {s.application_id for s in mine if s.status == "submitted"}
+        drafts = {s.application_id for s in mine if s.status == "draft"}
+        to_do = eligible - conflicted - submitted
+        out.append(
+            MemberProgress(
+                membership=m,
+                submitted=len(submitted & eligible),
+                drafts=len(drafts & eligible),
+                to_do=len(to_do),
+                conflicts=len(conflicted),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ApplicationProgress:
+    reference: str
+    title: str
+    eligible: bool
+    submitted: int
+    drafts: int
+    conflicts: int
+    quorum: int
+
+    @property
+    def quorum_met(self) -> bool:
+        return self.submitted >= self.quorum
+
+
+def application_progress(rnd: Round) -> list[ApplicationProgress]:
+    """Per application: submitted (non-conflicted) scores, drafts, conflicts, against quorum."""
+    sheets = db.session.scalars(
+        select(ScoreSheet)
+        .join(Membership, Membership.id == ScoreSheet.membership_id)
+        .where(Membership.round_id == rnd.id)
+    ).all()
+    conflicts = db.session.scalars(
+        select(Conflict)
+        .join(Membership, Membership.id == Conflict.membership_id)
+        .where(Membership.round_id == rnd.id)
+    ).all()
+    conflicted = {(c.membership_id, c.application_id) for c in conflicts}
+    out = []
+    for a in rnd.applications:
+        mine = [s for s in sheets if s.application_id == a.id
+                and (s.membership_id, a.id) not in conflicted]
+        out.append(
+            ApplicationProgress(
+                reference=a.reference,
+                title=a.title,
+                eligible=a.eligible,
+                submitted=len({s.membership_id for s in mine if s.status == "submitted"}),
+                drafts=len({s.membership_id for s in mine if s.status == "draft"}),
+                conflicts=sum(1 for c in conflicts if c.application_id == a.id),
+                quorum=rnd.quorum,
+            )
+        )
+    return out
+
+
+def conflicts_for_round(rnd: Round) -> Select[tuple[Conflict]]:
+    """Every declared conflict in the round, oldest first."""
+    return (
+        select(Conflict)
+        .join(Membership, Membership.id == Conflict.membership_id)
+        .where(Membership.round_id == rnd.id)
+        .order_by(Conflict.declared_at, Conflict.id)
+    )

@@ -1,0 +1,541 @@
+"""Setting up a round: money parsing, round settings, the rubric, and lifecycle steps.
+
+Rules are declared in advance: a round's settings and rubric can change only while it is a
+draft. Every change is written to the audit log. Services change objects and return; the view
+that owns the request commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select
+
+import voting
+from grantpanel import lifecycle
+from grantpanel.extensions import db
+from grantpanel.models import Criterion, Round, User
+from grantpanel.services import audit, counting, transitions
+
+CURRENCIES: list[tuple[str, str]] = [
+    ("GBP", "Pounds sterling (GBP, £)"),
+    ("EUR", "Euros (EUR, €)"),
+    ("USD", "US dollars (USD, $)"),
+]
+CURRENCY_UNITS = {"GBP": "pounds", "EUR": "euros", "USD": "dollars"}
+
+
+@dataclass(frozen=True)
+class Choice:
+    key: str
+    label: str
+    explanation: str
+
+
+INVOLVEMENT_LEVELS: list[Choice] = [
+    Choice(
+        "co-production",
+        "Co-production",
+        "The panel decides. Its decision is binding: staff can change it only with a "
+        "published reason.",
+    ),
+    Choice(
+        "co-design",
+        "Co-design",
+        "The panel and staff shape the round together; staff confirm the panel's result.",
+    ),
+    Choice(
+        "engagement",
+        "Engagement",
+        "The panel advises and staff make the decision.",
+    ),
+    Choice(
+        "consultation",
+        "Consultation",
+        "Staff ask the panel for its views and then decide.",
+    ),
+]
+BINDING_LEVELS = ("co-production",)
+
+AGGREGATIONS: list[Choice] = [
+    Choice("mean", "Mean (average)", "Add up the panel's totals and divide by how many."),
+    Choice(
+        "median",
+        "Median (middle score)",
+        "The middle total when they are put in order; one very high or low score moves it less.",
+    ),
+]
+
+FIT_RULES: list[Choice] = [
+    Choice(
+        "skip",
+        "Skip it and carry on",
+        "If the next application does not fit in the money left, pass over it and fund the "
+        "next one that fits.",
+    ),
+    Choice(
+        "stop",
+        "Stop there",
+        "If the next application does not fit in the money left, stop funding at that point.",
+    ),
+]
+
+TIE_BREAKS: list[Choice] = [
+    Choice("higher_mean", "Higher mean", "The application with the higher average total."),
+    Choice("higher_median", "Higher median", "The application with the higher middle total."),
+    Choice("more_scores", "More scores", "The application scored by more panel members."),
+    Choice("smaller_amount", "Smaller amount", "The application asking for less money."),
+]
+TIE_BREAK_KEYS = tuple(c.key for c in TIE_BREAKS)
+DRAW_EXPLANATION = (
+    "A draw using the round's published random seed. This is always the last step, so every "
+    "tie is settled, and anyone can re-run it."
+)
+
+WEIGHT_RANGE = (1, 10)
+MAX_SCALE_POINTS = 11
+MAX_MONEY_MINOR = 100_000_000_000  # one billion in major units: a typo guard
+
+EDITABLE_STATES = ("draft",)
+
+
+class RoundError(ValueError):
+    """A plain-English reason a round change could not be made."""
+
+
+class MoneyError(ValueError):
+    """Why a typed amount of money could not be read. The message has no subject."""
+
+
+# --- money -----------------------------------------------------------------------------------
+
+_MONEY_RE = re.compile(r"^(?P<whole>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d*))?$")
+
+
+def parse_money(text: str | None, *, unit: str = "pounds") -> int:
+    """Read an amount typed in major units (``"5,000"``, ``"5000.50"``) as integer minor units.
+
+    Raises :class:`MoneyError` whose message continues a sentence naming the amount, e.g.
+    ``"'lots' is not a number of pounds, like 1500 or 1500.00"``.
+
+    >>> parse_money("5,000.5")
+    500050
+    """
+    raw = (text or "").strip()
+    example = "like 1500 or 1500.00"
+    if not raw:
+        return _money_fail(f"is empty: enter a number of {unit}, {example}")
+    body = raw.replace(" ", "")
+    if body[:1] in "£€$":
+        body = body[1:]
+    if body.startswith("-"):
+        return _money_fail(f"'{raw}' is less than zero: enter a number of {unit}, {example}")
+    match = _MONEY_RE.match(body)
+    if match is None:
+        if re.fullmatch(r"[\d,]+(\.\d*)?", body):
+            return _money_fail(
+                f"'{raw}' has commas in the wrong place: use them only to separate thousands, "
+                "like 1,500,000, or leave them out"
+            )
+        if re.fullmatch(r"\d+\.\d*\.[\d.]*", body):
+            return _money_fail(f"'{raw}' has more than one decimal point: {example}")
+        return _money_fail(f"'{raw}' is not a number of {unit}, {example}")
+    frac = match.group("frac") or ""
+    if len(frac) > 2:
+        return _money_fail(
+            f"'{raw}' has more than two figures after the decimal point: give pence (or cents) "
+            "as two figures, like 1500.50"
+        )
+    minor = int(match.group("whole").replace(",", "")) * 100 + int(frac.ljust(2, "0") or "0")
+    if minor == 0:
+        return _money_fail(f"'{raw}' is zero: enter an amount more than 0")
+    if minor > MAX_MONEY_MINOR:
+        return _money_fail(f"'{raw}' is too large: check the number of zeros")
+    return minor
+
+
+def _money_fail(message: str) -> int:
+    raise MoneyError(message)
+
+
+def format_major(minor: int) -> str:
+    """Minor units as text a person would type back: ``500050 -> '5000.50'``, ``500000 -> '5000'``."""
+    whole, part = divmod(int(minor), 100)
+    return f"{whole}" if part == 0 else f"{whole}.{part:02d}"
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+
+def all_rounds() -> Select[tuple[Round]]:
+    """Every round, newest first."""
+    return select(Round).order_by(Round.created_at.desc(), Round.id.desc())
+
+
+def get_round_or_none(round_id: int) -> Round | None:
+    return db.session.get(Round, round_id)
+
+
+# --- round settings --------------------------------------------------------------------------
+
+SETTING_FIELDS = (
+    "name",
+    "purpose",
+    "budget",
+    "currency",
+    "involvement",
+    "aggregation",
+    "quorum",
+    "fit_rule",
+    "tie_break",
+    "opens_on",
+    "closes_on",
+    "decision_on",
+    "reveal_scores_after_close",
+)
+
+
+def _stored_chain(chain: Any) -> list[str]:
+    """Stored as declared: the chosen tie-breaks, then ``"draw"`` (always last)."""
+    return [*[str(k) for k in chain or [] if k != "draw"], "draw"]
+
+
+def tie_break_problem(chain: list[str]) -> str | None:
+    """Why a tie-break chain is not acceptable, or None. ``draw`` is added later, always last."""
+    unknown = [k for k in chain if k not in TIE_BREAK_KEYS]
+    if unknown:
+        return f"'{unknown[0]}' is not a tie-break we know. Choose from the list."
+    if len(set(chain)) != len(chain):
+        return "Each tie-break can be used only once. Choose a different one, or 'None'."
+    return None
+
+
+def schedule_problems(
+    opens_on: dt.date | None, closes_on: dt.date | None, decision_on: dt.date | None
+) -> dict[str, str]:
+    """Field name -> plain reason, for a schedule whose dates are out of order."""
+    out: dict[str, str] = {}
+    if opens_on and closes_on and closes_on <= opens_on:
+        out["closes_on"] = "The closing date must be after the opening date. Choose a later date."
+    if closes_on and decision_on and decision_on < closes_on:
+        out["decision_on"] = (
+            "The decision date must be on or after the closing date. Choose a later date."
+        )
+    return out
+
+
+def _check_settings(values: dict[str, Any]) -> None:
+    problems: list[str] = []
+    if not str(values.get("name", "")).strip():
+        problems.append("Enter a name for the round.")
+    budget = values.get("budget")
+    if not isinstance(budget, int) or budget <= 0:
+        problems.append("Enter a budget more than 0.")
+    if values.get("currency") not in CURRENCY_UNITS:
+        problems.append("Choose a currency: GBP, EUR or USD.")
+    if values.get("involvement") not in {c.key for c in INVOLVEMENT_LEVELS}:
+        problems.append("Choose an involvement level.")
+    if values.get("aggregation") not in {c.key for c in AGGREGATIONS}:
+        problems.append("Choose mean or median.")
+    quorum = values.get("quorum")
+    if not isinstance(quorum, int) or quorum < 1:
+        problems.append("The quorum must be a whole number, 1 or more.")
+    if values.get("fit_rule") not in {c.key for c in FIT_RULES}:
+        problems.append("Choose what happens when an application does not fit the money left.")
+    tb = tie_break_problem([k for k in values.get("tie_break") or [] if k != "draw"])
+    if tb:
+        problems.append(tb)
+    problems.extend(
+        schedule_problems(values.get("opens_on"), values.get("closes_on"), values.get("decision_on"))
+        .values()
+    )
+    if problems:
+        raise RoundError(" ".join(problems))
+
+
+def create_round(actor: User, **values: Any) -> Round:
+    """Create a draft round from settings (see ``SETTING_FIELDS``)."""
+    values = {k: values[k] for k in SETTING_FIELDS if k in values}
+    values["tie_break"] = _stored_chain(values.get("tie_break"))
+    _check_settings(values)
+    values["name"] = values["name"].strip()
+    values["purpose"] = str(values.get("purpose") or "").strip()
+    rnd = Round(state="draft", **values)
+    db.session.add(rnd)
+    db.session.flush()
+    audit.record("round.created", actor=actor, round_id=rnd.id, name=rnd.name)
+    return rnd
+
+
+def _require_draft(rnd: Round, what: str) -> None:
+    if rnd.state not in EDITABLE_STATES:
+        raise RoundError(
+            f"You cannot change {what} now: scoring has opened, and the rules were declared "
+            "in advance. They stay as they are for this round."
+        )
+
+
+def update_round(rnd: Round, actor: User, **values: Any) -> list[str]:
+    """Change a draft round's settings; returns the names of the settings that changed."""
+    _require_draft(rnd, "the round's rules")
+    new = {k: getattr(rnd, k) for k in SETTING_FIELDS}
+    new.update({k: values[k] for k in SETTING_FIELDS if k in values})
+    new["tie_break"] = _stored_chain(new.get("tie_break"))
+    _check_settings(new)
+    new["name"] = new["name"].strip()
+    new["purpose"] = str(new.get("purpose") or "").strip()
+    changed = [k for k in SETTING_FIELDS if getattr(rnd, k) != new[k]]
+    for k in changed:
+        setattr(rnd, k, new[k])
+    if changed:
+        audit.record("round.updated", actor=actor, round_id=rnd.id, changed=changed)
+    return changed
+
+
+def tie_break_chain(rnd: Round) -> list[str]:
+    """The declared chain as it will be used: the round's choices, then the draw."""
+    return [*[k for k in rnd.tie_break or [] if k in TIE_BREAK_KEYS], "draw"]
+
+
+def choice_label(choices: list[Choice], key: str) -> str:
+    for c in choices:
+        if c.key == key:
+            return c.label
+    return key
+
+
+# --- the rubric ------------------------------------------------------------------------------
+
+_PREFIX_RE = re.compile(r"^\s*(-?\d+)\s*[:.)\-–]\s*")
+
+
+def split_descriptors(text: str, scale_min: int) -> list[str]:
+    """One descriptor per non-empty line; a leading "3:" matching the point is dropped."""
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    out = []
+    for i, line in enumerate(lines):
+        m = _PREFIX_RE.match(line)
+        if m and int(m.group(1)) == scale_min + i and line[m.end():].strip():
+            line = line[m.end():].strip()
+        out.append(line)
+    return out
+
+
+def scale_problem(scale_min: int, scale_max: int) -> str | None:
+    if scale_max <= scale_min:
+        return "The highest point must be more than the lowest point, for example 1 to 5."
+    if scale_max - scale_min + 1 > MAX_SCALE_POINTS:
+        return (
+            f"A scale can have at most {MAX_SCALE_POINTS} points (for example 0 to 10). "
+            "Make the range smaller."
+        )
+    return None
+
+
+def descriptors_problem(scale_min: int, scale_max: int, descriptors: list[str]) -> str | None:
+    if scale_problem(scale_min, scale_max):
+        return None  # the scale itself is reported
+    want = scale_max - scale_min + 1
+    if len(descriptors) != want:
+        return (
+            f"Write one line for each point from {scale_min} to {scale_max}: that is {want} "
+            f"lines, and there are {len(descriptors)}. Put each description on its own line, "
+            "lowest point first."
+        )
+    return None
+
+
+def weight_problem(weight: int) -> str | None:
+    lo, hi = WEIGHT_RANGE
+    if not lo <= weight <= hi:
+        return f"The weight must be a whole number from {lo} to {hi}."
+    return None
+
+
+def _check_criterion(
+    name: str, weight: int, scale_min: int, scale_max: int, descriptors: list[str]
+) -> None:
+    problems = [
+        p
+        for p in (
+            None if name.strip() else "Enter a name for the criterion.",
+            weight_problem(weight),
+            scale_problem(scale_min, scale_max),
+            descriptors_problem(scale_min, scale_max, descriptors),
+        )
+        if p
+    ]
+    if problems:
+        raise RoundError(" ".join(problems))
+
+
+def _next_key(rnd: Round) -> str:
+    used = {c.key for c in rnd.criteria}
+    n = len(rnd.criteria) + 1
+    while f"c{n}" in used:
+        n += 1
+    return f"c{n}"
+
+
+def add_criterion(
+    rnd: Round,
+    actor: User,
+    *,
+    name: str,
+    guidance: str,
+    weight: int,
+    scale_min: int,
+    scale_max: int,
+    descriptors: list[str],
+) -> Criterion:
+    _require_draft(rnd, "the rubric")
+    _check_criterion(name, weight, scale_min, scale_max, descriptors)
+    crit = Criterion(
+        round_id=rnd.id,
+        position=max((c.position for c in rnd.criteria), default=0) + 1,
+        key=_next_key(rnd),
+        name=name.strip(),
+        guidance=guidance.strip(),
+        weight=weight,
+        scale_min=scale_min,
+        scale_max=scale_max,
+        descriptors=list(descriptors),
+    )
+    rnd.criteria.append(crit)
+    db.session.flush()
+    audit.record("criterion.added", actor=actor, round_id=rnd.id, key=crit.key, name=crit.name)
+    return crit
+
+
+def update_criterion(
+    crit: Criterion,
+    actor: User,
+    *,
+    name: str,
+    guidance: str,
+    weight: int,
+    scale_min: int,
+    scale_max: int,
+    descriptors: list[str],
+) -> None:
+    _require_draft(crit.round, "the rubric")
+    _check_criterion(name, weight, scale_min, scale_max, descriptors)
+    crit.name = name.strip()
+    crit.guidance = guidance.strip()
+    crit.weight = weight
+    crit.scale_min = scale_min
+    crit.scale_max = scale_max
+    crit.descriptors = list(descriptors)
+    audit.record("criterion.updated", actor=actor, round_id=crit.round_id, key=crit.key)
+
+
+def _renumber(rnd: Round) -> None:
+    for pos, c in enumerate(sorted(rnd.criteria, key=lambda c: c.position), start=1):
+        c.position = pos
+
+
+def remove_criterion(crit: Criterion, actor: User) -> None:
+    rnd = crit.round
+    _require_draft(rnd, "the rubric")
+    rnd.criteria.remove(crit)
+    db.session.flush()
+    _renumber(rnd)
+    audit.record("criterion.removed", actor=actor, round_id=rnd.id, key=crit.key, name=crit.name)
+
+
+def move_criterion(crit: Criterion, actor: User, *, direction: str) -> bool:
+    """Swap a criterion with its neighbour (``"up"`` or ``"down"``); False at either end."""
+    rnd = crit.round
+    _require_draft(rnd, "the rubric")
+    if direction not in ("up", "down"):
+        raise RoundError("Choose to move the criterion up or down.")
+    ordered = sorted(rnd.criteria, key=lambda c: c.position)
+    i = ordered.index(crit)
+    j = i - 1 if direction == "up" else i + 1
+    if not 0 <= j < len(ordered):
+        return False
+    ordered[i], ordered[j] = ordered[j], ordered[i]
+    for pos, c in enumerate(ordered, start=1):
+        c.position = pos
+    rnd.criteria.sort(key=lambda c: c.position)
+    audit.record(
+        "criterion.moved", actor=actor, round_id=rnd.id, key=crit.key, direction=direction
+    )
+    return True
+
+
+# --- lifecycle -------------------------------------------------------------------------------
+
+
+def open_problems(rnd: Round) -> list[str]:
+    """What is missing before scoring can open (empty when ready)."""
+    problems = []
+    if not rnd.criteria:
+        problems.append(
+            "Add at least one criterion to the rubric, so the panel knows what to score."
+        )
+    if not any(a.eligible for a in rnd.applications):
+        problems.append(
+            "Add at least one eligible application (by form or CSV import) before opening."
+        )
+    if not rnd.memberships:
+        problems.append("Add at least one panel member before opening.")
+    return problems
+
+
+def apply_transition(
+    rnd: Round, name: str, actor: User, *, overrides: list[dict[str, Any]] | None = None
+) -> lifecycle.Transition:
+    """Take lifecycle step ``name`` for ``rnd``; every step is written to the audit log.
+
+    Raises :class:`lifecycle.TransitionError` (not allowed now), :class:`RoundError` (not
+    ready to open) or :class:`counting.CountError` (the count refuses). "decide",
+    "undo-decision" and "publish" go through the counting service.
+    """
+    t = lifecycle.check(rnd.state, name)
+    if name == "open":
+        problems = open_problems(rnd)
+        if problems:
+            raise RoundError("Scoring cannot open yet. " + " ".join(problems))
+        seed = secrets.token_hex(32)
+        rnd.seed = seed
+        rnd.seed_commitment = voting.seed_commitment(seed)
+        # The commitment is public; the seed stays secret until the record is published.
+        return transitions.move(rnd, name, actor, seed_commitment=rnd.seed_commitment)
+    if name == "decide":
+        counting.decide(rnd, actor, list(overrides or []))
+        return t
+    if name == "undo-decision":
+        counting.withdraw_decision(rnd, actor)
+        return t
+    if name == "publish":
+        counting.publish(rnd, actor)
+        return t
+    return transitions.move(rnd, name, actor)
+
+
+def eligible_count(rnd: Round) -> int:
+    return sum(1 for a in rnd.applications if a.eligible)
+
+
+def applications_total(rnd: Round) -> int:
+    return sum(int(a.amount) for a in rnd.applications if a.eligible)
+
+
+
+def ranked_rows(count: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of a stored count (``{"inputs", "outputs"}``) in ranked order, unranked last,
+    each with the application's title and amount, as the count page shows them."""
+    apps = {a["id"]: a for a in count["inputs"]["applications"]}
+    results = sorted(
+        count["outputs"]["applications"],
+        key=lambda r: (r["rank"] is None, r["rank"] or 0, r["id"]),
+    )
+    return [
+        {**r, "title": apps[r["id"]]["title"], "amount": apps[r["id"]]["amount"]}
+        for r in results
+    ]

@@ -1,0 +1,447 @@
+"""Forms for grants staff: one form class per screen. Rules live in the services; the forms
+call the same checks so a mistake is shown beside the field that caused it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields import DateField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from grantpanel.services import applications as apps_service
+from grantpanel.services import rounds
+
+NO_TIE_BREAK = ""
+
+
+class WholeNumberField(IntegerField):
+    """An integer field whose "not a number" message says how to fix it."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        raw = str(valuelist[0]).strip()
+        if not raw:
+            self.data = None
+            return
+        try:
+            self.data = int(raw)
+        except ValueError as e:
+            self.data = None
+            raise ValueError(
+                f"{self.label.text}: '{raw}' is not a whole number. Enter a number like 3."
+            ) from e
+
+
+class PlainDateField(DateField):
+    """A date field (a date picker in most browsers) with a plain error message."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as e:
+            raise ValueError(
+                f"{self.label.text}: enter a real date, like 2026-03-31 (year-month-day)."
+            ) from e
+
+
+def _choice_labels(choices: list[rounds.Choice]) -> list[tuple[str, str]]:
+    return [(c.key, f"{c.label}: {c.explanation}") for c in choices]
+
+
+class RoundForm(FlaskForm):
+    name = StringField(
+        "Name of the round",
+        validators=[
+            DataRequired("Enter a name for the round."),
+            Length(max=200, message="Keep the name to 200 characters or fewer."),
+        ],
+    )
+    purpose = TextAreaField(
+        "What the round is for",
+        description="In plain English, as the public and applicants will read it.",
+        validators=[DataRequired("Say in a sentence or two what the round is for.")],
+    )
+    currency = SelectField("Currency", choices=rounds.CURRENCIES, default="GBP")
+    budget = StringField(
+        "Budget",
+        description="The total to give out, like 5,000 or 5000.50.",
+    )
+    involvement = RadioField(
+        "How much say does the panel have?",
+        choices=_choice_labels(rounds.INVOLVEMENT_LEVELS),
+        default="co-production",
+        description="Only co-production makes the panel's decision binding. The published "
+        "decision states this level in plain words.",
+        validators=[InputRequired("Choose how much say the panel has.")],
+    )
+    aggregation = RadioField(
+        "How are the panel's scores combined for each application?",
+        choices=_choice_labels(rounds.AGGREGATIONS),
+        default="mean",
+        validators=[InputRequired("Choose mean or median.")],
+    )
+    quorum = WholeNumberField(
+        "Quorum: the fewest scores an application needs",
+        description="Scores from members with a conflict do not count. An application with "
+        "fewer scores is flagged, not ranked.",
+        default=3,
+        validators=[
+            InputRequired("Enter the quorum, a whole number like 3."),
+            NumberRange(min=1, message="The quorum must be 1 or more."),
+        ],
+    )
+    fit_rule = RadioField(
+        "If the next application does not fit in the money left",
+        choices=_choice_labels(rounds.FIT_RULES),
+        default="skip",
+        validators=[InputRequired("Choose what happens when an application does not fit.")],
+    )
+    tie_break_1 = SelectField("First, prefer", default="higher_median")
+    tie_break_2 = SelectField("Then prefer", default="more_scores")
+    tie_break_3 = SelectField("Then prefer", default="smaller_amount")
+    tie_break_4 = SelectField("Then prefer", default=NO_TIE_BREAK)
+    opens_on = PlainDateField("Scoring opens on", validators=[Optional()])
+    closes_on = PlainDateField("Scoring closes on", validators=[Optional()])
+    decision_on = PlainDateField("Decision expected on", validators=[Optional()])
+    reveal_scores_after_close = BooleanField(
+        "Let panel members see each other's scores after scoring closes",
+        description="Members never see others' scores before they submit their own.",
+        default=True,
+    )
+    submit = SubmitField("Save the round")
+
+    TIE_BREAK_FIELDS = ("tie_break_1", "tie_break_2", "tie_break_3", "tie_break_4")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        options = [(NO_TIE_BREAK, "Nothing more (go to the draw)")] + [
+            (c.key, f"{c.label}: {c.explanation}") for c in rounds.TIE_BREAKS
+        ]
+        for name in self.TIE_BREAK_FIELDS:
+            self[name].choices = options
+        self.budget_minor: int | None = None
+
+    def tie_break_chain(self) -> list[str]:
+        return [self[n].data for n in self.TIE_BREAK_FIELDS if self[n].data]
+
+    def set_tie_break_chain(self, chain: list[str]) -> None:
+        chain = [k for k in chain if k != "draw"]
+        for i, name in enumerate(self.TIE_BREAK_FIELDS):
+            self[name].data = chain[i] if i < len(chain) else NO_TIE_BREAK
+
+    def validate_budget(self, field: Field) -> None:
+        unit = rounds.CURRENCY_UNITS.get(self.currency.data or "GBP", "pounds")
+        try:
+            self.budget_minor = rounds.parse_money(field.data, unit=unit)
+        except rounds.MoneyError as e:
+            raise ValueError(f"The budget {e}.") from e
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        seen: set[str] = set()
+        for name in self.TIE_BREAK_FIELDS:
+            key = self[name].data
+            if key and key in seen:
+                self[name].errors.append(
+                    "You chose this tie-break already. Choose a different one, or "
+                    "'Nothing more'."
+                )
+                ok = False
+            seen.add(key)
+        for name, message in rounds.schedule_problems(
+            self.opens_on.data, self.closes_on.data, self.decision_on.data
+        ).items():
+            self[name].errors.append(message)
+            ok = False
+        return ok
+
+
+class CriterionForm(FlaskForm):
+    name = StringField(
+        "Criterion",
+        description="A short name, like 'Who benefits'.",
+        validators=[
+            DataRequired("Enter a name for the criterion."),
+            Length(max=200, message="Keep the name to 200 characters or fewer."),
+        ],
+    )
+    guidance = TextAreaField(
+        "Guidance for the panel",
+        description="What to look for when scoring this, in plain English.",
+        validators=[DataRequired("Write a sentence of guidance for the panel.")],
+    )
+    weight = WholeNumberField(
+        "Weight",
+        description="How much this criterion counts, from 1 to 10. A weight of 2 counts "
+        "twice as much as a weight of 1.",
+        default=1,
+        validators=[
+            InputRequired("Enter a weight from 1 to 10."),
+            NumberRange(min=1, max=10, message="The weight must be a whole number from 1 to 10."),
+        ],
+    )
+    scale_min = WholeNumberField(
+        "Lowest point on the scale",
+        default=1,
+        validators=[InputRequired("Enter the lowest point, like 1 or 0.")],
+    )
+    scale_max = WholeNumberField(
+        "Highest point on the scale",
+        description="At most 11 points in all, for example 1 to 5 or 0 to 10.",
+        default=5,
+        validators=[InputRequired("Enter the highest point, like 5.")],
+    )
+    descriptors = TextAreaField(
+        "What each point means",
+        description="One line for each point, lowest first. For a scale of 1 to 5 write five "
+        "lines, like '1: Does not show who will benefit'.",
+    )
+    submit = SubmitField("Save the criterion")
+
+    def descriptor_list(self) -> list[str]:
+        return rounds.split_descriptors(self.descriptors.data or "", self.scale_min.data or 0)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        lo, hi = self.scale_min.data, self.scale_max.data
+        if lo is None or hi is None:
+            return False
+        problem = rounds.scale_problem(lo, hi)
+        if problem:
+            self.scale_max.errors.append(problem)
+            return False
+        problem = rounds.descriptors_problem(lo, hi, self.descriptor_list())
+        if problem:
+            self.descriptors.errors.append(problem)
+            ok = False
+        return ok
+
+
+class ApplicationForm(FlaskForm):
+    reference = StringField(
+        "Reference (optional)",
+        description="Leave empty to get the next one, like A-004.",
+        validators=[Optional()],
+    )
+    applicant_name = StringField(
+        "Applicant's name or group",
+        description="Private: shown to staff and the panel, never published.",
+        validators=[
+            DataRequired("Enter the applicant's name."),
+            Length(max=200, message="Keep the name to 200 characters or fewer."),
+        ],
+    )
+    contact_email = EmailField(
+        "Contact email (optional)",
+        description="Private.",
+        validators=[
+            Optional(),
+            Email("Enter an email address in the right form, like name@example.org."),
+        ],
+    )
+    title = StringField(
+        "Title",
+        description="Public.",
+        validators=[
+            DataRequired("Enter a title for the application."),
+            Length(max=200, message="Keep the title to 200 characters or fewer."),
+        ],
+    )
+    summary = TextAreaField(
+        "Summary",
+        description="Public: a few sentences about the project.",
+        validators=[DataRequired("Write a short summary of the project.")],
+    )
+    answers = TextAreaField(
+        "Answers to the application questions (optional)",
+        description="Shown to the panel, not published.",
+    )
+    amount = StringField("Amount asked for", description="Like 1500 or 1,500.00.")
+    submit = SubmitField("Save the application")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.used_references: set[str] = set()
+        self.unit = "pounds"
+        self.amount_minor: int | None = None
+
+    def validate_reference(self, field: Field) -> None:
+        ref = (field.data or "").strip()
+        if not ref:
+            return
+        problem = apps_service.reference_problem(ref)
+        if problem:
+            raise ValueError(problem[0].upper() + problem[1:] + ".")
+        if ref.lower() in {r.lower() for r in self.used_references}:
+            raise ValueError(
+                f"Reference '{ref}' is already used in this round. Choose another, or leave "
+                "it empty."
+            )
+
+    def validate_amount(self, field: Field) -> None:
+        try:
+            self.amount_minor = rounds.parse_money(field.data, unit=self.unit)
+        except rounds.MoneyError as e:
+            raise ValueError(f"The amount {e}.") from e
+
+
+class EligibilityForm(FlaskForm):
+    eligible = RadioField(
+        "Is this application eligible?",
+        choices=[("yes", "Yes, it is eligible"), ("no", "No, it is not eligible")],
+        validators=[InputRequired("Choose whether the application is eligible.")],
+    )
+    reason = TextAreaField(
+        "Reason",
+        description="Needed when the application is not eligible. Say which rule it does not "
+        "meet; the applicant may see this.",
+    )
+    submit = SubmitField("Save the eligibility decision")
+
+    def validate_reason(self, field: Field) -> None:
+        if self.eligible.data == "no" and not (field.data or "").strip():
+            raise ValueError("Give the reason this application is not eligible.")
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        "CSV file",
+        description="Saved from a spreadsheet as 'CSV UTF-8'.",
+        validators=[
+            FileRequired("Choose a CSV file to upload."),
+            FileAllowed(
+                ["csv"],
+                "The file must end in .csv. In your spreadsheet choose 'Save as' and the "
+                "type 'CSV UTF-8'.",
+            ),
+        ],
+    )
+    submit = SubmitField("Check and import")
+
+
+class MemberForm(FlaskForm):
+    name = StringField(
+        "Full name",
+        description="Private: the public only ever sees 'Panel member' and a number.",
+        validators=[
+            DataRequired("Enter the person's name."),
+            Length(max=200, message="Keep the name to 200 characters or fewer."),
+        ],
+    )
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter the person's email address."),
+            Email("Enter an email address in the right form, like name@example.org."),
+            Length(max=254, message="Keep the email address to 254 characters or fewer."),
+        ],
+    )
+    phone = StringField(
+        "Phone number (optional)",
+        validators=[Optional(), Length(max=40, message="Keep the phone number short.")],
+    )
+    access_needs = TextAreaField(
+        "Access needs (optional)",
+        description="Private. Anything that helps the person take part, like large print, a "
+        "phone call instead of email, or extra time.",
+    )
+    submit = SubmitField("Add to the panel")
+
+
+STAFF_CATEGORY_LABELS = {
+    "works-for": "Works or volunteers for the applicant",
+    "trustee": "Is a trustee or board member of the applicant",
+    "family": "A family member is involved",
+    "close-friend": "A close friend is involved",
+    "beneficiary": "They or their family would benefit",
+    "other": "Another reason (say in the note)",
+}
+
+
+class ConflictForm(FlaskForm):
+    membership = SelectField(
+        "Panel member",
+        coerce=int,
+        validators=[InputRequired("Choose the panel member.")],
+    )
+    application = SelectField(
+        "Application",
+        coerce=int,
+        validators=[InputRequired("Choose the application.")],
+    )
+    category = RadioField(
+        "How are they connected?",
+        validators=[InputRequired("Choose how the member is connected to the applicant.")],
+    )
+    note = TextAreaField(
+        "Note (optional)",
+        description="Private: staff only. Never published.",
+        validators=[Length(max=2000, message="Keep the note to 2000 characters or fewer.")],
+    )
+    submit = SubmitField("Record the conflict")
+
+    def set_categories(self, categories: list[tuple[str, str]]) -> None:
+        self.category.choices = [
+            (key, STAFF_CATEGORY_LABELS.get(key, label)) for key, label in categories
+        ]
+
+
+class ActionForm(FlaskForm):
+    """A bare form: the CSRF token and a button (lifecycle steps, remove, move)."""
+
+
+def build_decide_form(rows: list[dict[str, Any]], formdata: Any = None) -> FlaskForm:
+    """A form with, per application, a choice (keep / fund / do not fund) and a reason.
+
+    Field names are ``action_<n>`` and ``reason_<n>``, where n is the row's position.
+    """
+
+    class DecideForm(FlaskForm):
+        submit = SubmitField("Confirm the decision")
+
+        def validate(self, extra_validators: Any = None) -> bool:
+            ok = super().validate(extra_validators)
+            for i, row in enumerate(rows):
+                action = self[f"action_{i}"].data
+                reason = (self[f"reason_{i}"].data or "").strip()
+                if action != "keep" and not reason:
+                    self[f"reason_{i}"].errors.append(
+                        f"Write the reason for changing the decision on {row['id']}. "
+                        "It will be published with the decision."
+                    )
+                    ok = False
+            return ok
+
+    for i, row in enumerate(rows):
+        if row.get("status") == "funded":
+            choices = [("keep", "Keep: funded"), ("unfund", "Change: do not fund")]
+        else:
+            choices = [("keep", "Keep: not funded"), ("fund", "Change: fund it")]
+        setattr(
+            DecideForm,
+            f"action_{i}",
+            SelectField(f"Decision on {row['id']}", choices=choices, default="keep"),
+        )
+        setattr(
+            DecideForm,
+            f"reason_{i}",
+            StringField(
+                f"Reason for changing {row['id']}",
+                validators=[Length(max=2000, message="Keep the reason to 2000 characters.")],
+            ),
+        )
+    return DecideForm(formdata=formdata) if formdata is not None else DecideForm()

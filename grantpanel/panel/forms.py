@@ -31,9 +31,7 @@ class ConflictsForm(FlaskForm):
     """Base for the per-round conflicts screen; fields per application are added to it."""
 
     application_ids: list[int] = []
-
-    no_ties = BooleanField("I have no ties to any of these applicants")
-    submit = SubmitField("Confirm and continue")
+    applicant_names: dict[int, str] = {}
 
     def tie(self, application_id: int) -> Field:
         return self[f"tie_{application_id}"]
@@ -50,29 +48,30 @@ class ConflictsForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
         ticked = self.ticked()
+        no_ties = self["no_ties"]
         for i in self.application_ids:
             if self.category(i).data and self.category(i).data not in CATEGORY_LABELS:
                 self.category(i).errors.append("Choose one of the connections in the list.")
                 ok = False
             elif self.tie(i).data and not self.category(i).data:
                 self.category(i).errors.append(
-                    "Choose how you are connected to this applicant."
+                    f"Choose how you are connected to {self.applicant_names[i]}."
                 )
                 ok = False
             elif not self.tie(i).data and self.category(i).data:
                 self.tie(i).errors.append(
-                    "You chose how you are connected to this applicant but did not tick the "
-                    "box. Tick the box, or set the answer back to \u201cChoose one\u201d."
+                    f"You chose how you are connected to {self.applicant_names[i]} but did not "
+                    "tick the box. Tick the box, or set the answer back to \u201cChoose one\u201d."
                 )
                 ok = False
-        if not ticked and not self.no_ties.data and ok:
-            self.no_ties.errors.append(
-                "Tick the applicants you have a tie to, or tick \u201cI have no ties to any of "
+        if not ticked and not no_ties.data and ok:
+            no_ties.errors.append(
+                "Tick the applicants you have a connection to, or tick \u201cI have no ties to any of "
                 "these applicants\u201d."
             )
             ok = False
-        if ticked and self.no_ties.data:
-            self.no_ties.errors.append(
+        if ticked and no_ties.data:
+            no_ties.errors.append(
                 "You ticked some applicants and also \u201cI have no ties\u201d. Untick one of "
                 "them."
             )
@@ -82,9 +81,12 @@ class ConflictsForm(FlaskForm):
 
 def conflicts_form_class(applications: list[Application]) -> type[ConflictsForm]:
     """A conflicts form with a tick box, a connection and a private note per application."""
-    attrs: dict[str, Any] = {"application_ids": [a.id for a in applications]}
+    attrs: dict[str, Any] = {
+        "application_ids": [a.id for a in applications],
+        "applicant_names": {a.id: a.applicant_name for a in applications},
+    }
     for a in applications:
-        attrs[f"tie_{a.id}"] = BooleanField(f"I have a tie to {a.applicant_name}")
+        attrs[f"tie_{a.id}"] = BooleanField(f"I have a connection to {a.applicant_name}")
         attrs[f"category_{a.id}"] = SelectField(
             "How are you connected?",
             choices=_choices([("", "Choose one"), *CATEGORIES]),
@@ -97,6 +99,9 @@ def conflicts_form_class(applications: list[Application]) -> type[ConflictsForm]
                 Length(max=NOTE_MAX_LENGTH, message="Keep the note to 2000 characters or fewer.")
             ],
         )
+    # Made after the per-applicant fields, so errors are listed in the order of the page.
+    attrs["no_ties"] = BooleanField("I have no ties to any of these applicants")
+    attrs["submit"] = SubmitField("Confirm and continue")
     return type("RoundConflictsForm", (ConflictsForm,), attrs)
 
 

@@ -348,7 +348,7 @@ def test_overrides_unfund_then_fund_in_override_order() -> None:
     assert decision["overrides"] == OVERRIDES
 
 
-def test_hand_worked_overrides() -> None:
+def test_overrides_worked_by_hand_unfund_then_fund_in_override_order() -> None:
     apps = [{"id": "A", "amount": 50}, {"id": "B", "amount": 30}, {"id": "C", "amount": 20}]
     outputs = {"funding": {"funded": ["A", "B"]}}
     decision = apply_overrides(outputs, [

@@ -141,6 +141,26 @@ def test_conflicts_screen_needs_a_tick_or_no_ties(app: Flask, login_as: Login) -
     assert db.session.get(Membership, member.id).conflicts_checked_at is None
 
 
+def test_ticking_an_applicant_and_no_ties_together_is_questioned(
+    app: Flask, login_as: Login
+) -> None:
+    rnd = open_round()
+    member = make_member(rnd)
+    db.session.commit()
+    client = login_as(member.user)
+    a = rnd.applications[0]
+
+    token = csrf_token(client, conflicts_url(rnd))
+    resp = client.post(
+        conflicts_url(rnd),
+        data={f"tie_{a.id}": "y", f"category_{a.id}": "other", "no_ties": "y",
+              "csrf_token": token},
+    )
+
+    assert "Untick one of them" in resp.get_data(as_text=True)
+    assert db.session.get(Membership, member.id).conflicts_checked_at is None
+
+
 def test_a_ticked_applicant_needs_a_connection_shown_beside_it_with_note_kept(
     app: Flask, login_as: Login
 ) -> None:
@@ -308,6 +328,24 @@ def test_draft_saved_then_submitted(app: Flask, login_as: Login) -> None:
     assert f'href="{app_url(rnd, 1)}"' in confirmation  # the next application
     queue = client.get(f"/panel/rounds/{rnd.id}/").get_data(as_text=True)
     assert "1 of 3 submitted" in queue and "Submitted" in queue and "To do" in queue
+
+
+def test_member_can_change_and_resubmit_until_scoring_closes(
+    app: Flask, login_as: Login
+) -> None:
+    rnd = open_round()
+    member = checked_member(rnd)
+    db.session.commit()
+    client = login_as(member.user)
+    post_scores(client, rnd, score_form(rnd, ["2", "2"], submit_scores="Submit my scores"))
+
+    page = client.get(app_url(rnd)).get_data(as_text=True)
+    assert "Submit my changed scores" in page
+    assert 'name="save_draft"' not in page  # a stray draft must not un-count the scores
+
+    post_scores(client, rnd, score_form(rnd, ["4", "5"], submit_scores="Submit my scores"))
+    [sheet] = sheets()
+    assert (sheet.status, sheet.scores) == ("submitted", {"c1": 4, "c2": 5})
 
 
 def test_double_submit_stores_one_sheet(app: Flask, login_as: Login) -> None:

@@ -240,8 +240,7 @@ def declare_conflict(round_id: int, application_id: int) -> ResponseReturnValue:
     m = _membership(round_id)
     a = _application(m, application_id)
     if conflicts.is_conflicted(m, a):
-        flash("You have already told us you have a connection to this applicant.")
-        return redirect(url_for("panel.round_queue", round_id=round_id))
+        raise _stepped_aside()
     if m.round.state in ("decided", "published"):
         return render_template(
             "panel/declare_conflict.html", membership=m, round=m.round, application=a,

@@ -70,12 +70,12 @@ TIE_BREAK_LABELS = {
 
 FALLBACK_METHOD_EXPLANATION = (
     "Each panel member scored the applications they had no conflict of interest with, "
-    "against the published criteria. Each score sheet's total weights every criterion by its "
-    "published weight (a \"don't know\" is left out, never counted as zero). An application's "
-    "result is the {aggregation} of its sheet totals. Applications with fewer than {quorum} "
-    "scores are flagged, not ranked. The rest are ranked from highest to lowest, ties are "
-    "settled by {tie_break}, and money is given down the list until the budget runs out; an "
-    "application that does not fit the money left is {fit_rule}."
+    "against the published criteria. A score sheet's total multiplies each score by its "
+    "criterion's weight and adds them up (a \"don't know\" is left out, never counted as "
+    "zero). An application's result is the {aggregation} of its sheet totals. Applications "
+    "with fewer than {quorum} scores are flagged, not ranked. The rest are ranked from highest "
+    "to lowest result; ties are settled by {tie_break}. Money is then given down the list "
+    "until the budget runs out: {fit_rule}."
 )
 
 
@@ -181,8 +181,10 @@ def method_explanation(rules: dict[str, Any]) -> str:
         quorum=rules.get("quorum", "the required number of"),
         tie_break=", then ".join(chain) or TIE_BREAK_LABELS["draw"],
         fit_rule=(
-            "where the funding stops" if rules.get("fit_rule") == "stop"
-            else "skipped and the next one that fits is funded"
+            "funding stops at the first application that does not fit the money left"
+            if rules.get("fit_rule") == "stop"
+            else "an application that does not fit the money left is skipped, and the next "
+            "one that fits is funded"
         ),
     )
 
@@ -223,6 +225,9 @@ class OutcomeView:
     budget: int
     total: int
     spent_computed: int
+    remaining_computed: int
+    stopped_at: str | None
+    max_total: int
     outcome: str
     binding: bool
     involvement_name: str
@@ -320,6 +325,10 @@ def outcome_view(record: dict[str, Any]) -> OutcomeView:
         budget=int(rnd.get("budget", 0)),
         total=int(decision.get("total", 0)),
         spent_computed=int(funding.get("spent", 0)),
+        remaining_computed=int(funding.get("remaining", 0)),
+        stopped_at=funding.get("stopped_at"),
+        max_total=sum(int(c.get("weight", 1)) * int(c.get("scale_max", 0))
+                      for c in record.get("rubric", [])),
         outcome=decision.get("outcome", "confirmed"),
         binding=bool(rnd.get("binding", False)),
         involvement_name=name,

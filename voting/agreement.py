@@ -220,8 +220,10 @@ def ipras(ratings: ArrayLike, *, scale: tuple[float, float] = (1.0, 9.0)) -> Ipr
     limit = IPRAS_SYMMETRIC_IPR + ai * IPRAS_CORRECTION_FACTOR
     with np.errstate(invalid="ignore"):
         disagree = np.where(np.isnan(ipr), False, ipr > limit)
-    rescaled = "" if (low, high) == (1.0, 9.0) else (
-        f" Ratings on {low:g}-{high:g} were first mapped linearly onto 1-9."
+    rescaled = (
+        ""
+        if (low, high) == (1.0, 9.0)
+        else (f" Ratings on {low:g}-{high:g} were first mapped linearly onto 1-9.")
     )
     return IprasResult(
         p30=_readonly(p30),
@@ -236,8 +238,7 @@ def ipras(ratings: ArrayLike, *, scale: tuple[float, float] = (1.0, 9.0)) -> Ipr
         explanation=(
             "RAND/UCLA method: the panel disagrees on an application when the spread of the "
             "middle 40% of ratings (70th minus 30th percentile) is wider than 2.35 plus 1.5 "
-            "times how far that middle band's centre sits from the scale's midpoint."
-            + rescaled
+            "times how far that middle band's centre sits from the scale's midpoint." + rescaled
         ),
     )
 

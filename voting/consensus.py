@@ -108,8 +108,10 @@ def flag_for_discussion(
             raise VotingError("the 'ipras' measure has its own threshold; pass threshold=None")
         if isinstance(spread_or_totals, SpreadResult):
             raise VotingError("measure 'ipras' needs an IprasResult or totals, not a SpreadResult")
-        res = spread_or_totals if isinstance(spread_or_totals, IprasResult) else ipras(
-            spread_or_totals, scale=scale
+        res = (
+            spread_or_totals
+            if isinstance(spread_or_totals, IprasResult)
+            else ipras(spread_or_totals, scale=scale)
         )
         vals: NDArray[np.float64] = np.asarray(res.ipr, dtype=np.float64)
         over = np.asarray(res.disagreement, dtype=bool)
@@ -118,9 +120,13 @@ def flag_for_discussion(
         if threshold is None or not np.isfinite(threshold):
             raise VotingError(f"measure {measure!r} needs a finite numeric threshold")
         if isinstance(spread_or_totals, IprasResult):
-            raise VotingError(f"measure {measure!r} needs a SpreadResult or totals, not an IprasResult")
-        sres = spread_or_totals if isinstance(spread_or_totals, SpreadResult) else spread(
+            raise VotingError(
+                f"measure {measure!r} needs a SpreadResult or totals, not an IprasResult"
+            )
+        sres = (
             spread_or_totals
+            if isinstance(spread_or_totals, SpreadResult)
+            else spread(spread_or_totals)
         )
         vals = np.asarray(sres.measure(measure), dtype=np.float64)
         with np.errstate(invalid="ignore"):
@@ -131,7 +137,9 @@ def flag_for_discussion(
     objected: dict[int, int] = {}
     for a in objections:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not 0 <= int(a) < n_a:
-            raise VotingError(f"objections must be application indices from 0 to {n_a - 1}; got {a!r}")
+            raise VotingError(
+                f"objections must be application indices from 0 to {n_a - 1}; got {a!r}"
+            )
         objected[int(a)] = objected.get(int(a), 0) + 1
     reasons: dict[int, tuple[str, ...]] = {}
     for a in range(n_a):
@@ -153,7 +161,9 @@ def flag_for_discussion(
             + "."
         )
     else:
-        explanation = "No application passed the disagreement threshold or carries a strong objection."
+        explanation = (
+            "No application passed the disagreement threshold or carries a strong objection."
+        )
     if insufficient:
         explanation += (
             " Too few scores to judge agreement on: "
@@ -232,7 +242,9 @@ def consent(positions: Iterable[Position | Sequence[str]]) -> ConsentResult:
     seen: set[str] = set()
     for p in items:
         if p.stance not in STANCES:
-            raise VotingError(f"stance must be one of {STANCES}; got {p.stance!r} from {p.member!r}")
+            raise VotingError(
+                f"stance must be one of {STANCES}; got {p.stance!r} from {p.member!r}"
+            )
         if p.member in seen:
             raise VotingError(f"member {p.member!r} gave more than one position")
         seen.add(p.member)
@@ -254,7 +266,11 @@ def consent(positions: Iterable[Position | Sequence[str]]) -> ConsentResult:
             + "."
         )
     return ConsentResult(
-        passed=passed, consents=consents, stand_asides=asides, blocks=blocks, explanation=explanation
+        passed=passed,
+        consents=consents,
+        stand_asides=asides,
+        blocks=blocks,
+        explanation=explanation,
     )
 
 

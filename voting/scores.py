@@ -167,7 +167,7 @@ class ScoreData:
 
     @property
     def dont_know(self) -> BoolArray:
-        """"Don't know" answers, shape (R, A, C): eligible cells left ``NaN``."""
+        """ "Don't know" answers, shape (R, A, C): eligible cells left ``NaN``."""
         return np.asarray(self.eligible[:, :, None] & np.isnan(self.scores))
 
     def masked_scores(self) -> FloatArray:
@@ -262,7 +262,9 @@ class ScoreData:
 def _bool_mask(mask: ArrayLike, shape: tuple[int, int], name: str) -> BoolArray:
     arr = np.asarray(mask)
     if arr.shape != shape:
-        raise VotingError(f"{name} must have shape {shape} (reviewers x applications); got {arr.shape}")
+        raise VotingError(
+            f"{name} must have shape {shape} (reviewers x applications); got {arr.shape}"
+        )
     if arr.dtype != np.bool_:
         if not np.isin(arr, (0, 1)).all():
             raise VotingError(f"{name} must be a boolean (or 0/1) mask")
@@ -284,7 +286,9 @@ def _normalise_scale(scale: object, n_c: int) -> tuple[tuple[float, float], ...]
                 raise VotingError("scale must be (low, high) or one (low, high) per criterion")
             pairs.append((float(item[0]), float(item[1])))
         if len(pairs) != n_c:
-            raise VotingError(f"scale needs one (low, high) per criterion ({n_c}); got {len(pairs)}")
+            raise VotingError(
+                f"scale needs one (low, high) per criterion ({n_c}); got {len(pairs)}"
+            )
     for low, high in pairs:
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise VotingError("each scale must be finite with low < high")
@@ -316,12 +320,16 @@ def weighted_totals(
 
     Conflicted and unassigned cells are always ``NaN``.  A missing score is never zero.
     """
-    scores = data.masked_scores() if isinstance(data, ScoreData) else np.asarray(data, dtype=np.float64)
+    scores = (
+        data.masked_scores() if isinstance(data, ScoreData) else np.asarray(data, dtype=np.float64)
+    )
     if scores.ndim != 3:
         raise VotingError("scores must be a 3-D array (reviewers x applications x criteria)")
     w = np.asarray(weights, dtype=np.float64)
     if w.shape != (scores.shape[2],):
-        raise VotingError(f"weights must have one entry per criterion ({scores.shape[2]}); got shape {w.shape}")
+        raise VotingError(
+            f"weights must have one entry per criterion ({scores.shape[2]}); got shape {w.shape}"
+        )
     if not (np.isfinite(w).all() and (w > 0).all()):
         raise VotingError("every criterion weight must be a finite number greater than 0")
     if missing not in MISSING_RULES:
@@ -567,9 +575,11 @@ def majority_judgment(grades: ArrayLike) -> MajorityJudgmentResult:
         "(Balinski & Laraki 2011). " + "; ".join(parts) + "."
     )
     if ties:
-        explanation += " Not separated by the rule: " + "; ".join(
-            ", ".join(str(c) for c in t) for t in ties
-        ) + "."
+        explanation += (
+            " Not separated by the rule: "
+            + "; ".join(", ".join(str(c) for c in t) for t in ties)
+            + "."
+        )
     return MajorityJudgmentResult(
         order=tuple(order),
         majority_grades=tuple(v[0] if v else None for v in values),

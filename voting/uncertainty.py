@@ -224,7 +224,9 @@ class BayesianRanking:
     priors: Mapping[str, float]
     rng_state: Mapping[str, Any]
     explanation: str
-    rank_draws: NDArray[np.int64] = field(repr=False, default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    rank_draws: NDArray[np.int64] = field(
+        repr=False, default_factory=lambda: np.zeros((0, 0), dtype=np.int64)
+    )
 
 
 def _inv_gamma(rng: np.random.Generator, shape: float, scale: float) -> float:
@@ -306,9 +308,7 @@ def bayesian_ranking(
             "every application needs at least one total to be ranked; none for application(s) "
             + ", ".join(str(int(a)) for a in unscored)
         )
-    if funding_line is not None and not (
-        isinstance(funding_line, int) and 1 <= funding_line < n_a
-    ):
+    if funding_line is not None and not (isinstance(funding_line, int) and 1 <= funding_line < n_a):
         raise VotingError(
             f"funding_line must be a whole number from 1 to {n_a - 1} (applications fundable)"
         )

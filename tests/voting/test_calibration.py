@@ -84,7 +84,9 @@ def test_fitted_leniencies_recover_planted_ones(
     rng = np.random.default_rng(seed)
     quality = rng.uniform(1, 9, n_applications)
     leniency = rng.normal(0, 1.5, n_reviewers)
-    totals = quality[None, :] + leniency[:, None] + rng.normal(0, 0.01, (n_reviewers, n_applications))
+    totals = (
+        quality[None, :] + leniency[:, None] + rng.normal(0, 0.01, (n_reviewers, n_applications))
+    )
     # drop about a third of the cells, keeping a connected design: every reviewer scores
     # application 0, and every application keeps at least one reviewer
     drop = rng.random((n_reviewers, n_applications)) < 0.35
@@ -132,9 +134,7 @@ def test_unscored_applications_and_idle_reviewers_are_left_blank() -> None:
 
 
 def test_connected_components_of_the_bipartite_graph() -> None:
-    observed = np.array(
-        [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]], dtype=bool
-    )
+    observed = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]], dtype=bool)
     comps = connected_components(observed)
     assert [(c.reviewers, c.applications) for c in comps] == [((0, 1), (0, 1)), ((2,), (3,))]
 

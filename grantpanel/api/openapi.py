@@ -296,6 +296,12 @@ def openapi_document(server_url: str = "/api/v1") -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "The decision record.",
+                            "headers": {
+                                "X-Record-Digest": {
+                                    "description": "The record's digest (as in the body).",
+                                    "schema": DIGEST,
+                                }
+                            },
                             "content": {
                                 "application/json": {"schema": _ref("DecisionRecord")}
                             },

@@ -6,9 +6,11 @@ import hashlib
 import html
 import json
 
+import pytest
 from flask.testing import FlaskClient
 
 from grantpanel.extensions import db
+from grantpanel.services import publication
 from tests.app.record_builders import PRIVATE_STRINGS, digest_of, make_published_round
 from tests.builders import make_round
 
@@ -130,3 +132,22 @@ def test_methods_page_explains_involvement_levels(client: FlaskClient) -> None:
     page = client.get("/how-decisions-are-made").get_data(as_text=True)
     assert "Co-production" in page and "Engagement" in page
     assert "python -m voting verify" in page
+
+
+def test_method_paragraph_comes_from_the_voting_registry_when_it_has_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    import voting.registry
+
+    rules = {"method": "scores", "aggregation": "median", "quorum": 4, "fit_rule": "stop",
+             "tie_break": ["more_scores", "draw"]}
+    monkeypatch.setattr(voting.registry, "METHODS", {})
+    fallback = publication.method_explanation(rules)
+    assert "median" in fallback and "fewer than 4 scores" in fallback
+    assert "funding stops at the first application that does not fit" in fallback
+    monkeypatch.setattr(
+        voting.registry, "METHODS", {"scores": SimpleNamespace(explanation="Plain words.")}
+    )
+    assert publication.method_explanation(rules) == "Plain words."

@@ -19,7 +19,16 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import DateField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from grantpanel.services import applications as apps_service
 from grantpanel.services import rounds
@@ -58,8 +67,13 @@ class PlainDateField(DateField):
             ) from e
 
 
-def _choice_labels(choices: list[rounds.Choice]) -> list[tuple[str, str]]:
-    return [(c.key, f"{c.label}: {c.explanation}") for c in choices]
+def options(pairs: list[tuple[Any, str]]) -> list[SelectChoice]:
+    """Choices for a select or radios, in the form WTForms wants."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def _choice_labels(choices: list[rounds.Choice]) -> list[SelectChoice]:
+    return options([(c.key, f"{c.label}: {c.explanation}") for c in choices])
 
 
 class RoundForm(FlaskForm):
@@ -75,7 +89,7 @@ class RoundForm(FlaskForm):
         description="In plain English, as the public and applicants will read it.",
         validators=[DataRequired("Say in a sentence or two what the round is for.")],
     )
-    currency = SelectField("Currency", choices=rounds.CURRENCIES, default="GBP")
+    currency = SelectField("Currency", choices=options(rounds.CURRENCIES), default="GBP")
     budget = StringField(
         "Budget",
         description="The total to give out, like 5,000 or 5000.50.",
@@ -128,11 +142,12 @@ class RoundForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        options = [(NO_TIE_BREAK, "Nothing more (go to the draw)")] + [
-            (c.key, f"{c.label}: {c.explanation}") for c in rounds.TIE_BREAKS
-        ]
+        choices = options(
+            [(NO_TIE_BREAK, "Nothing more (go to the draw)")]
+            + [(c.key, f"{c.label}: {c.explanation}") for c in rounds.TIE_BREAKS]
+        )
         for name in self.TIE_BREAK_FIELDS:
-            self[name].choices = options
+            self[name].choices = choices
         self.budget_minor: int | None = None
 
     def tie_break_chain(self) -> list[str]:
@@ -148,7 +163,7 @@ class RoundForm(FlaskForm):
         try:
             self.budget_minor = rounds.parse_money(field.data, unit=unit)
         except rounds.MoneyError as e:
-            raise ValueError(f"The budget {e}.") from e
+            raise ValidationError(f"The budget {e}.") from e
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
@@ -285,9 +300,9 @@ class ApplicationForm(FlaskForm):
             return
         problem = apps_service.reference_problem(ref)
         if problem:
-            raise ValueError(problem[0].upper() + problem[1:] + ".")
+            raise ValidationError(problem[0].upper() + problem[1:] + ".")
         if ref.lower() in {r.lower() for r in self.used_references}:
-            raise ValueError(
+            raise ValidationError(
                 f"Reference '{ref}' is already used in this round. Choose another, or leave "
                 "it empty."
             )
@@ -296,13 +311,13 @@ class ApplicationForm(FlaskForm):
         try:
             self.amount_minor = rounds.parse_money(field.data, unit=self.unit)
         except rounds.MoneyError as e:
-            raise ValueError(f"The amount {e}.") from e
+            raise ValidationError(f"The amount {e}.") from e
 
 
 class EligibilityForm(FlaskForm):
     eligible = RadioField(
         "Is this application eligible?",
-        choices=[("yes", "Yes, it is eligible"), ("no", "No, it is not eligible")],
+        choices=options([("yes", "Yes, it is eligible"), ("no", "No, it is not eligible")]),
         validators=[InputRequired("Choose whether the application is eligible.")],
     )
     reason = TextAreaField(
@@ -314,7 +329,7 @@ class EligibilityForm(FlaskForm):
 
     def validate_reason(self, field: Field) -> None:
         if self.eligible.data == "no" and not (field.data or "").strip():
-            raise ValueError("Give the reason this application is not eligible.")
+            raise ValidationError("Give the reason this application is not eligible.")
 
 
 class ImportForm(FlaskForm):
@@ -395,9 +410,9 @@ class ConflictForm(FlaskForm):
     submit = SubmitField("Record the conflict")
 
     def set_categories(self, categories: list[tuple[str, str]]) -> None:
-        self.category.choices = [
-            (key, STAFF_CATEGORY_LABELS.get(key, label)) for key, label in categories
-        ]
+        self.category.choices = options(
+            [(key, STAFF_CATEGORY_LABELS.get(key, label)) for key, label in categories]
+        )
 
 
 class ActionForm(FlaskForm):
@@ -434,7 +449,7 @@ def build_decide_form(rows: list[dict[str, Any]], formdata: Any = None) -> Flask
         setattr(
             DecideForm,
             f"action_{i}",
-            SelectField(f"Decision on {row['id']}", choices=choices, default="keep"),
+            SelectField(f"Decision on {row['id']}", choices=options(choices), default="keep"),
         )
         setattr(
             DecideForm,

@@ -31,6 +31,7 @@ from grantpanel.staff.forms import (
     MemberForm,
     RoundForm,
     build_decide_form,
+    options,
 )
 
 _INVITATION_KEY = "staff_invitation_link"
@@ -518,12 +519,12 @@ def conflicts(round_id: int) -> ResponseReturnValue:
 def conflict_new(round_id: int) -> ResponseReturnValue:
     rnd = _round_or_404(round_id)
     form = ConflictForm()
-    form.membership.choices = [
-        (m.id, f"{m.pseudonym}: {m.user.name}") for m in rnd.memberships
-    ]
-    form.application.choices = [
-        (a.id, f"{a.reference}: {a.title} ({a.applicant_name})") for a in rnd.applications
-    ]
+    form.membership.choices = options(
+        [(m.id, f"{m.pseudonym}: {m.user.name}") for m in rnd.memberships]
+    )
+    form.application.choices = options(
+        [(a.id, f"{a.reference}: {a.title} ({a.applicant_name})") for a in rnd.applications]
+    )
     form.set_categories(conflicts_service.CATEGORIES)
     if form.validate_on_submit():
         membership = panel_admin.get_member(rnd, form.membership.data)

@@ -1,0 +1,113 @@
+"""Panel administration: adding members, one-time invitation links, progress counts."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from grantpanel.extensions import db
+from grantpanel.models import AuditEvent, Conflict, ScoreSheet
+from grantpanel.services import accounts, panel_admin
+from tests.builders import make_member, make_round, make_user
+
+
+def test_adding_a_new_person_creates_a_panel_account_without_a_password(app: Flask) -> None:
+    staff = make_user(role="staff")
+    rnd = make_round()
+    membership, token = panel_admin.add_member(
+        rnd, staff, name="Ada Lovel", email="Ada@Example.org", phone="07700 900123",
+        access_needs="Large print, please",
+    )
+    user = membership.user
+    assert user.role == "panel" and user.password_hash is None
+    assert user.email == "ada@example.org"
+    assert user.phone == "07700 900123" and user.access_needs == "Large print, please"
+    assert membership.number == 1 and membership.pseudonym == "Panel member 1"
+    assert token
+    logged = db.session.scalars(select(AuditEvent)).all()
+    assert token not in str([e.detail for e in logged])
+
+
+def test_an_existing_panel_member_is_reused_with_the_next_number(app: Flask) -> None:
+    staff = make_user(role="staff")
+    person = make_user(role="panel", email="sam@example.org")
+    first = make_round(name="Earlier round")
+    make_member(first, person)
+    rnd = make_round()
+    make_member(rnd)
+    membership, _ = panel_admin.add_member(rnd, staff, name="Sam", email="SAM@example.org")
+    assert membership.user_id == person.id
+    assert membership.number == 2
+
+
+def test_the_same_person_cannot_join_a_round_twice(app: Flask) -> None:
+    staff = make_user(role="staff")
+    rnd = make_round()
+    panel_admin.add_member(rnd, staff, name="Sam", email="sam@example.org")
+    with pytest.raises(panel_admin.PanelError, match="already on this round's panel"):
+        panel_admin.add_member(rnd, staff, name="Sam", email="sam@example.org")
+
+
+def test_a_staff_email_cannot_be_added_to_the_panel(app: Flask) -> None:
+    staff = make_user(role="staff", email="boss@example.org")
+    rnd = make_round()
+    with pytest.raises(panel_admin.PanelError, match="staff account"):
+        panel_admin.add_member(rnd, staff, name="Boss", email="boss@example.org")
+
+
+def test_the_invitation_link_works_once(app: Flask) -> None:
+    staff = make_user(role="staff")
+    rnd = make_round()
+    membership, token = panel_admin.add_member(rnd, staff, name="Ada", email="ada@example.org")
+    db.session.commit()
+    assert accounts.redeem_invitation(token).id == membership.user_id
+    db.session.commit()
+    with pytest.raises(accounts.AccountError, match="already been used"):
+        accounts.redeem_invitation(token)
+
+
+def test_a_new_link_cancels_the_earlier_unused_one(app: Flask) -> None:
+    staff = make_user(role="staff")
+    rnd = make_round()
+    membership, old = panel_admin.add_member(rnd, staff, name="Ada", email="ada@example.org")
+    new = panel_admin.new_invitation(membership, staff)
+    db.session.commit()
+    assert new != old
+    with pytest.raises(accounts.AccountError, match="expired"):
+        accounts.redeem_invitation(old)
+    assert accounts.redeem_invitation(new).id == membership.user_id
+
+
+def test_members_cannot_be_added_after_scoring_closes(app: Flask) -> None:
+    staff = make_user(role="staff")
+    rnd = make_round(state="closed")
+    with pytest.raises(panel_admin.PanelError, match="scoring has closed"):
+        panel_admin.add_member(rnd, staff, name="Ada", email="ada@example.org")
+
+
+def test_progress_counts_submitted_drafts_to_do_and_conflicts(app: Flask) -> None:
+    staff = make_user(role="staff")
+    rnd = make_round(applications=4)
+    a1, a2, a3, a4 = rnd.applications
+    a4.eligible = False
+    m = make_member(rnd)
+    other = make_member(rnd)
+    db.session.add_all(
+        [
+            ScoreSheet(membership_id=m.id, application_id=a1.id, status="submitted",
+                       scores={"c1": 3, "c2": 4}),
+            ScoreSheet(membership_id=m.id, application_id=a2.id, status="draft", scores={}),
+            Conflict(membership_id=m.id, application_id=a3.id, category="family",
+                     declared_by_id=staff.id),
+        ]
+    )
+    db.session.flush()
+    by_number = {p.membership.number: p for p in panel_admin.progress(rnd)}
+    mine = by_number[m.number]
+    assert (mine.submitted, mine.drafts, mine.to_do, mine.conflicts) == (1, 1, 1, 1)
+    theirs = by_number[other.number]
+    assert (theirs.submitted, theirs.drafts, theirs.to_do, theirs.conflicts) == (0, 0, 3, 0)
+    rows = {r.reference: r for r in panel_admin.application_progress(rnd)}
+    assert rows["A-001"].submitted == 1 and not rows["A-001"].quorum_met
+    assert rows["A-003"].conflicts == 1

@@ -5,8 +5,19 @@
     python -m voting methods
 
 ``verify`` exits 0 when every check passes and 1 on the first mismatch (named); 2 on a file
-that cannot be read.  ``tabulate`` prints a JSON result whose ``winners`` are the ids as written
-in the file.
+that cannot be read.
+
+``tabulate`` counts a ballot file and prints JSON: ``winners`` (the elected or funded options,
+by their ids as written in the file, in election/selection order) and ``rounds`` (each round's
+tallies, elected and excluded, by id).  Ranked methods (irv, stv, borda, schulze, ranked-pairs)
+read PrefLib files (.soc, .soi, .toc, .toi; ties allowed) or ordinal Pabulib files; approval
+reads the first tier of a PrefLib file or a Pabulib file; greedy and equal-shares read a Pabulib
+file, with the budget from its META section unless ``--budget`` is given (score and cumulative
+Pabulib votes count as utilities for equal-shares).  ``--seats`` (default 1) is for stv,
+approval, borda, schulze and ranked-pairs.  A file or option that cannot be counted gives one
+line on stderr naming the file and line, and exit status 2.
+
+``methods`` lists the method keys with a one-line summary each.
 """
 
 from __future__ import annotations
@@ -15,6 +26,9 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
+
+from voting.errors import VotingError
 
 
 def _verify(path: str) -> int:
@@ -38,6 +52,95 @@ def _verify(path: str) -> int:
         return 0
     print(f"MISMATCH at {report.mismatch}: {report.message}", file=sys.stderr)
     return 1
+
+
+_BUDGET_FILE_HINT = "a Pabulib .pb file"
+
+
+def _ranked_input(path: str, method: str) -> tuple[Any, Any, list[str], int]:
+    """(ranks, weights, labels, n_candidates) from a PrefLib file or an ordinal Pabulib file."""
+    from voting.formats import read_pabulib, read_preflib
+
+    if path.lower().endswith(".pb"):
+        pb = read_pabulib(path)
+        if pb.ranks is None:
+            raise VotingError(f"{method} needs ranked ballots, but this file's vote_type is "
+                              f"{pb.vote_type!r}")
+        return pb.ranks, None, list(pb.projects), len(pb.projects)
+    data = read_preflib(path)
+    labels = list(data.candidates)
+    if data.has_ties:
+        tied = []
+        for b in range(data.ranks.shape[0]):
+            groups: list[list[int]] = []
+            for cand, tier in zip(data.ranks[b], data.tiers[b], strict=True):
+                if cand < 0:
+                    break
+                if tier >= len(groups):
+                    groups.append([])
+                groups[tier].append(int(cand))
+            tied.append([g[0] if len(g) == 1 else set(g) for g in groups])
+        return tied, data.weights, labels, len(labels)
+    return data.ranks, data.weights, labels, len(labels)
+
+
+def _approval_input(path: str) -> tuple[Any, Any, list[str]]:
+    """(approvals, weights, labels): a Pabulib file, or the top tier of a PrefLib file."""
+    from voting.formats import read_pabulib, read_preflib
+
+    if path.lower().endswith(".pb"):
+        pb = read_pabulib(path)
+        return pb.approval_matrix(), None, list(pb.projects)
+    data = read_preflib(path)
+    return data.top_tier_approvals(), data.weights, list(data.candidates)
+
+
+def _tabulate(args: argparse.Namespace) -> dict[str, Any]:
+    from voting.registry import method
+
+    info = method(args.method)
+    path = args.file
+    seats = 1 if args.seats is None else args.seats
+    if seats < 1:
+        raise VotingError("--seats must be at least 1")
+    if info.key == "scores":
+        raise VotingError("the scores method counts a decision record: use "
+                          "'python -m voting verify RECORD.json'")
+    fn = info.function
+    out: dict[str, Any] = {"method": info.key, "file": path}
+    if info.budget:
+        from voting.formats import read_pabulib
+
+        if not path.lower().endswith(".pb"):
+            raise VotingError(f"{info.key} needs {_BUDGET_FILE_HINT} (projects, costs, budget)")
+        pb = read_pabulib(path)
+        budget = pb.budget if args.budget is None else args.budget
+        if info.key == "equal-shares" and pb.scores is not None:
+            result = fn(pb.scores, pb.costs, budget, utility="scores")
+        elif info.key == "equal-shares":
+            result = fn(pb.approval_matrix(), pb.costs, budget, utility=args.utility)
+        else:
+            result = fn(pb.approval_matrix(), pb.costs, budget)
+        labels = list(pb.projects)
+        out["budget"] = budget
+        out["spent"] = int(sum(int(pb.costs[j]) for j in result.winners))
+    elif info.key == "approval":
+        approvals, weights, labels = _approval_input(path)
+        result = fn(approvals, weights=weights, seats=seats)
+    else:
+        ranks, weights, labels, n = _ranked_input(path, info.key)
+        if info.key == "irv":
+            if seats != 1:
+                raise VotingError("irv elects one winner; use --method stv for several seats")
+            result = fn(ranks, weights=weights, n_candidates=n)
+        elif info.key == "stv":
+            result = fn(ranks, seats, weights=weights, n_candidates=n)
+        else:
+            result = fn(ranks, weights=weights, n_candidates=n, seats=seats)
+    body = result.as_dict(labels)
+    out["winners"] = body["winners"]
+    out["rounds"] = body["rounds"]
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,4 +168,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         for key, m in METHODS.items():
             print(f"{key:14} {m.summary}")
         return 0
-    raise NotImplementedError("tabulate is being written")
+    try:
+        out = _tabulate(args)
+    except VotingError as e:
+        print(f"{args.file}: {e}", file=sys.stderr)
+        return 2
+    except NotImplementedError:
+        print(f"{args.file}: the {args.method} method is not available yet", file=sys.stderr)
+        return 2
+    except Exception as e:  # never a traceback on the command line
+        print(f"{args.file}: could not count this file ({type(e).__name__}: {e})",
+              file=sys.stderr)
+        return 2
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+    return 0

@@ -1,0 +1,11 @@
+META
+key;value
+budget;100
+vote_type;approval
+PROJECTS
+project_id;cost
+x;10
+y;ten
+VOTES
+voter_id;vote
+1;x

@@ -1,0 +1,14 @@
+META
+key;value
+budget;100
+vote_type;ordinal
+PROJECTS
+project_id;cost
+x;10
+y;10
+z;10
+VOTES
+voter_id;vote
+1;x,y,z
+2;y,x
+3;z,y

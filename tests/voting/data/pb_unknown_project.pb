@@ -1,0 +1,11 @@
+META
+key;value
+budget;100
+vote_type;approval
+PROJECTS
+project_id;cost
+x;10
+VOTES
+voter_id;vote
+1;x
+2;q

@@ -165,11 +165,11 @@ def test_a_bad_csv_file_imports_nothing_and_shows_every_problem(
     rnd = make_round()
     db.session.commit()
     content = (
-        "applicant_name,title,summary,amount\n"
-        "Oak Street,Lunch club,Hot lunches.,1500\n"
-        "Riverside,Warm bus,A bus.,lots\n"
-        ",Nameless,Something.,10\n"
-    ).encode()
+        b"applicant_name,title,summary,amount\n"
+        b"Oak Street,Lunch club,Hot lunches.,1500\n"
+        b"Riverside,Warm bus,A bus.,lots\n"
+        b",Nameless,Something.,10\n"
+    )
     resp = _upload(login_as(staff), f"/staff/rounds/{rnd.id}/applications/import", content)
     page = text(resp)
     assert resp.status_code == 400

@@ -1,0 +1,1 @@
+"""Benchmarks for the voting library (``make bench`` runs :mod:`benchmarks.run`)."""

@@ -13,10 +13,11 @@ def _post_routes(app: Flask) -> list[str]:
     out = []
     for rule in app.url_map.iter_rules():
         if "POST" in (rule.methods or set()) and not rule.endpoint.startswith("api."):
-            url = rule.rule
-            for arg in rule.arguments:
-                url = url.replace(f"<int:{arg}>", "1").replace(f"<{arg}>", "x")
-            out.append(url)
+            values = {arg: 1 for arg in rule.arguments}
+            for arg, conv in rule._converters.items():
+                if hasattr(conv, "items") and conv.items:  # the `any(...)` converter
+                    values[arg] = next(iter(conv.items))
+            out.append(str(rule.build(values, append_unknown=False)[1]))
     return out
 
 

@@ -351,7 +351,7 @@ def _strict_ballots(
     w = _check_weights(weights, a.shape[0] if a.ndim >= 1 else 0)
     if exclude is not None:
         cols0, n = _validate_array(a, n_candidates)
-        a = skip_candidates(cols0[:-1].T, exclude)
+        a = skip_candidates(cols0[:-1].T, _check_mask(exclude, cols0.shape[1], n))
         cols, _ = _validate_array(a, n)
         return _Strict(cols, n, w)
     cols, n = _validate_array(a, n_candidates)

@@ -73,6 +73,8 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = production
         self.REMEMBER_COOKIE_SECURE = production
+        # CSV imports are small; refuse anything larger than 5 MB before reading it.
+        self.MAX_CONTENT_LENGTH = 5 * 1024 * 1024
         self.WTF_CSRF_TIME_LIMIT = None  # a slow reader must not lose a long score sheet
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True

@@ -14,6 +14,10 @@ MESSAGES = {
     403: ("You cannot see this page", "Your account does not have access to this page."),
     404: ("Page not found", "Check the web address, or go back to the page you came from."),
     405: ("That action is not allowed here", "Go back and use the buttons on the page."),
+    413: (
+        "That file is too large",
+        "Files must be smaller than 5 MB. Split the file into smaller parts and upload each.",
+    ),
     429: (
         "Too many attempts",
         "You have tried too many times in a short while. Wait a minute, then try again.",

@@ -1,7 +1,7 @@
 """The round lifecycle as data: states, their labels, and the allowed transitions.
 
 One table says which transitions exist and what each state is called for staff and for the
-public. Services call :func:`transition`; nothing else changes ``Round.state``.
+public. Only :func:`grantpanel.services.transitions.move` changes ``Round.state``.
 """
 
 from __future__ import annotations

@@ -451,6 +451,12 @@ def _names(cands: Sequence[int]) -> str:
     return ", ".join(str(c) for c in sorted(cands))
 
 
+def _elected_note(new: Sequence[int]) -> str:
+    if len(new) == 1:
+        return f"{new[0]} reaches the quota and is elected"
+    return f"{_names(new)} reach the quota and are elected"
+
+
 def _advance(cols: Arr, fp: Arr, rows: Arr, stop: Arr) -> Arr:
     """Move ballots ``rows`` on to their next preference that ``stop`` accepts.
 
@@ -758,9 +764,10 @@ def _scottish(
         new = new[: seats - len(elected)]
         for c in new:
             status[c] = 1
+            stop[c] = False  # an elected candidate receives no further papers
             elected.append(c)
         if new:
-            note_parts.append(f"{_names(new)} reach the quota and are elected")
+            note_parts.append(_elected_note(new))
         cont = np.flatnonzero(status == 0)
         if len(elected) < seats and 0 < cont.size <= seats - len(elected):
             rest_order = sorted(cont.tolist(), key=lambda c: (-int(t[c]), c))
@@ -940,7 +947,7 @@ def _meek(
             status[c] = 1
             elected.append(c)
         if new:
-            notes.append(f"{_names(new)} reach the quota and are elected")
+            notes.append(_elected_note(new))
         hopeful = np.flatnonzero(status == 0)
         if len(elected) < seats and hopeful.size <= seats - len(elected):
             rest = sorted(hopeful.tolist(), key=lambda c: (-votes[c], c))

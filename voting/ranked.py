@@ -227,39 +227,59 @@ def _ragged_to_array(ranks: Any) -> Arr:
 def _validate_array(arr: Any, n_candidates: int | None) -> tuple[Arr, int]:
     """Check a strict ranks array; return it column-major in a compact dtype (+ a -1 row).
 
-    Vectorised: one min/max pass, a compact transposed copy, then one pass per rank column
-    checking that -1 only trails and that no candidate repeats (a bit set per ballot).
+    Vectorised and cache-friendly: blocks of ballots are range-checked (min/max), copied
+    transposed into the compact array, and checked column by column while still in cache
+    (-1 only trails; no candidate repeats, via a bit set per ballot).
     """
     a = np.asarray(arr)
     if a.ndim != 2:
         raise VotingError(f"ranks must be a 2-D array (n_ballots, max_ranks), got {a.ndim}-D")
     if a.dtype.kind not in "iu":
         raise VotingError(f"ranks must hold integer candidate indices, got dtype {a.dtype}")
+    if n_candidates is not None and int(n_candidates) < 1:
+        raise VotingError("there must be at least one candidate")
     nb, m = a.shape
-    if a.size:
-        lo, hi = int(a.min()), int(a.max())
-    else:
-        lo, hi = -1, -1
-    if lo < -1:
-        raise VotingError(
-            "ranks may only hold candidate indices >= 0 and -1 after the last preference"
-        )
+    limit = int(n_candidates) - 1 if n_candidates is not None else None
+    dt = _compact_dtype(int(n_candidates)) if n_candidates is not None else np.int8
+    step = max(1, (1 << 17) // max(1, m))  # about 1 MB of int64 per block
+    while True:
+        cols = np.empty((m + 1, nb), dtype=dt)
+        cols[m] = -1
+        top = int(np.iinfo(dt).max)
+        hi = -1
+        widened = False
+        for i in range(0, nb, step):
+            block = a[i : i + step]
+            if block.size == 0:
+                continue
+            b_lo, b_hi = int(block.min()), int(block.max())
+            if b_lo < -1:
+                raise VotingError(
+                    "ranks may only hold candidate indices >= 0 and -1 after the last preference"
+                )
+            if limit is not None and b_hi > limit:
+                raise VotingError(
+                    f"candidate index {b_hi} is out of range for n_candidates={limit + 1}"
+                )
+            if b_hi > top:
+                widened = True
+                break
+            hi = max(hi, b_hi)
+            cols[:m, i : i + step] = block.T
+            _check_columns(cols[:m, i : i + step], b_hi + 1, i)
+        if not widened:
+            break
+        if dt is np.int32:
+            raise VotingError("candidate indices must be below 2**31")
+        dt = np.int16 if dt is np.int8 else np.int32
     n = hi + 1 if n_candidates is None else int(n_candidates)
     if n < 1:
         raise VotingError("there must be at least one candidate")
-    if hi >= n:
-        raise VotingError(f"candidate index {hi} is out of range for n_candidates={n}")
-    dt = _compact_dtype(n)
-    cols = np.empty((m + 1, nb), dtype=dt)
-    a_small = a if a.dtype == dt else a.astype(dt)  # contiguous cast first: much faster
-    cols[:m] = a_small.T
-    cols[m] = -1
-    if m > 1 or n > 1:
-        _check_columns(cols[:m], n)
     return cols, n
 
 
-def _check_columns(cols: Arr, n: int) -> None:
+def _check_columns(cols: Arr, n: int, offset: int = 0) -> None:
+    """Gaps and repeats in a block of columns; ``n`` bounds the candidate indices present."""
     m, nb = cols.shape
     if m == 0 or nb == 0:
         return
@@ -281,19 +301,19 @@ def _check_columns(cols: Arr, n: int) -> None:
         count = acc % k
         bad = acc // k != count * (count - 1) // 2
         if bad.any():
-            b = int(np.flatnonzero(bad)[0])
+            b = offset + int(np.flatnonzero(bad)[0])
             raise VotingError(f"ballot {b}: -1 may only follow the last preference (no gaps)")
         dup = np.bitwise_count(bits) != count
     else:
         valid = cols >= 0
         gap = valid[1:] & ~valid[:-1]
         if gap.any():
-            b = int(np.flatnonzero(gap.any(axis=0))[0])
+            b = offset + int(np.flatnonzero(gap.any(axis=0))[0])
             raise VotingError(f"ballot {b}: -1 may only follow the last preference (no gaps)")
         s = np.sort(cols, axis=0)
         dup = ((s[1:] == s[:-1]) & (s[1:] >= 0)).any(axis=0)
     if dup.any():
-        b = int(np.flatnonzero(dup)[0])
+        b = offset + int(np.flatnonzero(dup)[0])
         raise VotingError(f"ballot {b}: a candidate may appear only once per ballot")
 
 
@@ -482,7 +502,8 @@ def _advance(cols: Arr, fp: Arr, rows: Arr, stop: Arr) -> Arr:
 
 def _sum_by(cands: Arr, weights: Arr | None, n: int, exact: bool) -> Arr:
     """Weight per candidate for ballots at ``cands`` (-1 entries go to index n)."""
-    idx = np.where(cands < 0, n, cands).astype(np.intp)
+    idx = cands.astype(np.intp)
+    idx[idx < 0] = n
     if weights is None:
         return np.bincount(idx, minlength=n + 1).astype(np.int64)
     s = np.bincount(idx, weights=weights, minlength=n + 1)
@@ -907,7 +928,7 @@ def _meek(
     counts = (
         np.ones(sb.n_ballots) if sb.weights is None else sb.weights.astype(np.float64)
     ) / sb.scale
-    idx = [np.where(cols[j] < 0, n, cols[j]).astype(np.intp) for j in range(m)]
+    idx = [np.where(cols[j] < 0, n, cols[j].astype(np.intp)) for j in range(m)]
     keep = np.ones(n + 1)
     keep[n] = 0.0
     status = np.zeros(n, dtype=np.int8)  # 0 hopeful, 1 elected, 3 excluded

@@ -359,3 +359,11 @@ def test_result_serialises_to_json_ready_dict() -> None:
     data = stv(FOOD, 3, weights=FOOD_WEIGHTS).as_dict(["O", "P", "C", "S", "H"])
     assert data["winners"] == ["C", "O", "S"]
     assert data["rounds"][0]["tallies"]["C"] == "12.00000"
+
+
+def test_many_candidates_use_wider_integer_storage() -> None:
+    ballots = np.array([[300, 5, 0], [126, 127, -1], [3, -1, -1], [300, -1, -1]])
+    result = irv(ballots)
+    assert result.rounds[0].tallies[300] == 2
+    assert result.winners == (300,)
+    assert stv(ballots, 2).winners[0] == 300

@@ -16,7 +16,7 @@ Score data:       float array with ``NaN`` for missing (conflicted, not assigned
 Public API (by module)
 ----------------------
 Panel decisions and records (:mod:`voting.panel`, :mod:`voting.record`, :mod:`voting.draws`)
-    decide_round, build_record, verify_record, canonical_json, record_digest,
+    decide_round, build_record, verify_record, apply_overrides, canonical_json, record_digest,
     seed_commitment, draw_order, generator
 Scores (:mod:`voting.scores`, :mod:`voting.calibration`, :mod:`voting.uncertainty`)
     ScoreData, weighted_totals, aggregate, majority_judgment, zscore_normalise,
@@ -25,7 +25,8 @@ Agreement and consensus (:mod:`voting.agreement`, :mod:`voting.consensus`)
     spread, ipras, krippendorff_alpha, kendalls_w, flag_for_discussion, consent,
     supermajority
 Ranked and approval counting (:mod:`voting.ranked`, :mod:`voting.rctab`)
-    irv, stv, borda, schulze, ranked_pairs, approval, rctab_tabulate
+    irv, stv, borda, schulze, ranked_pairs, approval, pairwise_matrix, skip_candidates,
+    rctab_tabulate
 Budget rules (:mod:`voting.budget`)
     fund_in_order, greedy, equal_shares, partial_lottery
 Files and registry (:mod:`voting.formats`, :mod:`voting.registry`)
@@ -37,40 +38,112 @@ Command line: ``python -m voting verify RECORD.json``, ``python -m voting tabula
 
 from __future__ import annotations
 
-from voting.agreement import ipras, kendalls_w, krippendorff_alpha, spread
+from voting.agreement import (
+    IprasResult,
+    KendallResult,
+    KrippendorffResult,
+    SpreadResult,
+    ipras,
+    kendalls_w,
+    krippendorff_alpha,
+    spread,
+)
 from voting.budget import equal_shares, fund_in_order, greedy, partial_lottery
-from voting.calibration import additive_model, zscore_normalise
-from voting.consensus import consent, flag_for_discussion, supermajority
+from voting.calibration import (
+    AdditiveFit,
+    Component,
+    NormalisedScores,
+    additive_model,
+    connected_components,
+    zscore_normalise,
+)
+from voting.consensus import (
+    ConsentResult,
+    FlagResult,
+    Position,
+    SupermajorityResult,
+    consent,
+    flag_for_discussion,
+    supermajority,
+)
 from voting.draws import draw_order, generator, seed_commitment
 from voting.errors import VerificationError, VotingError
 from voting.formats import read_pabulib, read_preflib
 from voting.panel import decide_round
-from voting.ranked import approval, borda, irv, ranked_pairs, schulze, stv
+from voting.ranked import (
+    approval,
+    borda,
+    irv,
+    pairwise_matrix,
+    ranked_pairs,
+    schulze,
+    skip_candidates,
+    stv,
+)
 from voting.rctab import rctab_tabulate
-from voting.record import build_record, canonical_json, record_digest, verify_record
+from voting.record import (
+    VerifyReport,
+    apply_overrides,
+    build_record,
+    canonical_json,
+    record_digest,
+    verify_record,
+)
 from voting.registry import METHODS
 from voting.results import CountResult, CountRound
-from voting.scores import ScoreData, aggregate, majority_judgment, weighted_totals
-from voting.uncertainty import bayesian_ranking, bootstrap_intervals
+from voting.scores import (
+    AggregateResult,
+    MajorityJudgmentResult,
+    ScoreData,
+    aggregate,
+    majority_judgment,
+    weighted_totals,
+)
+from voting.uncertainty import (
+    BAYES_PRIORS,
+    BayesianRanking,
+    BootstrapResult,
+    bayesian_ranking,
+    bootstrap_intervals,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "METHODS",
+    "AdditiveFit",
+    "AggregateResult",
+    "BAYES_PRIORS",
+    "BayesianRanking",
+    "BootstrapResult",
+    "Component",
+    "ConsentResult",
     "CountResult",
     "CountRound",
+    "FlagResult",
+    "IprasResult",
+    "KendallResult",
+    "KrippendorffResult",
+    "METHODS",
+    "MajorityJudgmentResult",
+    "NormalisedScores",
+    "Position",
     "ScoreData",
+    "SpreadResult",
+    "SupermajorityResult",
     "VerificationError",
+    "VerifyReport",
     "VotingError",
     "__version__",
     "additive_model",
     "aggregate",
+    "apply_overrides",
     "approval",
     "bayesian_ranking",
     "bootstrap_intervals",
     "borda",
     "build_record",
     "canonical_json",
+    "connected_components",
     "consent",
     "decide_round",
     "draw_order",
@@ -84,6 +157,7 @@ __all__ = [
     "kendalls_w",
     "krippendorff_alpha",
     "majority_judgment",
+    "pairwise_matrix",
     "partial_lottery",
     "ranked_pairs",
     "rctab_tabulate",
@@ -92,6 +166,7 @@ __all__ = [
     "record_digest",
     "schulze",
     "seed_commitment",
+    "skip_candidates",
     "spread",
     "stv",
     "supermajority",

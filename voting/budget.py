@@ -71,7 +71,7 @@ def fund_in_order(
     >>> fund_in_order([2, 0, 1], [50, 30, 40], 80).selected
     (2, 1)
     >>> fund_in_order([2, 0, 1], [50, 30, 40], 80, rule="stop").selected
-    (2, 0)
+    (2,)
     """
     if rule not in FIT_RULES:
         raise VotingError(f"rule must be one of {FIT_RULES}, not {rule!r}")

@@ -487,29 +487,69 @@ def _advance(cols: Arr, fp: Arr, rows: Arr, stop: Arr) -> Arr:
     """
     flat = cols.reshape(-1)
     stride = cols.shape[1]
-    g = fp[rows] + stride
-    c = flat[g]
-    moving = np.flatnonzero(~np.take(stop, c))
+    # ndarray.take gathers faster than fancy indexing; the arithmetic is done in place
+    g = fp.take(rows)
+    g += stride
+    c = flat.take(g)
+    moving = np.flatnonzero(~stop.take(c))
     while moving.size:
-        gm = g[moving] + stride
+        gm = g.take(moving)
+        gm += stride
         g[moving] = gm
-        cm = flat[gm]
+        cm = flat.take(gm)
         c[moving] = cm
-        moving = moving[~np.take(stop, cm)]
+        moving = moving[~stop.take(cm)]
     fp[rows] = g
     return c
 
 
+_CHUNK = 1 << 14  # ballots per block when summing: bounds the index/weight temporaries
+
+
 def _sum_by(cands: Arr, weights: Arr | None, n: int, exact: bool) -> Arr:
-    """Weight per candidate for ballots at ``cands`` (-1 entries go to index n)."""
+    """Weight per candidate for ballots at ``cands`` (-1 entries go to index n).
+
+    Exact sums (no or integer weights) are taken block by block, so the temporaries stay small
+    whatever the number of ballots; float weights are summed in one pass, in ballot order.
+    """
+    if weights is not None and not exact:
+        idx = cands.astype(np.intp)
+        idx[idx < 0] = n
+        return np.bincount(idx, weights=weights, minlength=n + 1)
+    out = np.zeros(n + 1, dtype=np.int64)
+    for i in range(0, cands.shape[0], _CHUNK):
+        w = None if weights is None else weights[i : i + _CHUNK]
+        _add_block(out, cands[i : i + _CHUNK], w)
+    return out
+
+
+def _add_block(out: Arr, cands: Arr, weights: Arr | None) -> None:
+    """``out[c] +=`` the (integer) weight of the ballots at ``c``; -1 adds to ``out[-1]``."""
     idx = cands.astype(np.intp)
-    idx[idx < 0] = n
+    idx += 1  # -1 (exhausted) -> 0; candidate indices stay below the dtype's maximum
     if weights is None:
-        return np.bincount(idx, minlength=n + 1).astype(np.int64)
-    s = np.bincount(idx, weights=weights, minlength=n + 1)
-    if exact:
-        return np.rint(s).astype(np.int64)
-    return s
+        s = np.bincount(idx, minlength=out.shape[0])
+    else:
+        # float64 sums of integers are exact below 2**53, which callers guarantee
+        s = np.rint(np.bincount(idx, weights=weights, minlength=out.shape[0])).astype(np.int64)
+    out[:-1] += s[1:]
+    out[-1] += s[0]
+
+
+def _paper_sum(cands: Arr, n: int, counts: Arr | None, value: Arr, rows: Arr | None) -> Arr:
+    """Exact weight ``counts * value`` per candidate of the ballots ``rows`` (all if None).
+
+    ``cands`` are those ballots' candidates (-1 exhausted, summed at index n).  Block-wise, so
+    no ballot-sized temporaries are made.
+    """
+    out = np.zeros(n + 1, dtype=np.int64)
+    for i in range(0, cands.shape[0], _CHUNK):
+        sel: Any = slice(i, i + _CHUNK) if rows is None else rows[i : i + _CHUNK]
+        w = value[sel]
+        if counts is not None:
+            w = counts[sel] * w.astype(np.int64)
+        _add_block(out, cands[i : i + _CHUNK], w)
+    return out
 
 
 def _num(x: Any, scale: int = 1) -> Any:
@@ -731,15 +771,18 @@ def _scottish(
     n, cols = sb.n, sb.cols
     nb = sb.n_ballots
     unit = 10**decimals
-    counts = np.ones(nb, dtype=np.int64) if sb.weights is None else sb.weights
-    valid = cols[0] >= 0
-    papers = int(counts[valid].sum())  # in units of 1/scale
+    counts = sb.weights  # None: one paper per ballot
+    if counts is None:
+        papers = int(np.count_nonzero(cols[0] >= 0))
+    else:
+        papers = int(counts[cols[0] >= 0].sum())  # in units of 1/scale
     valid_papers = papers // sb.scale
     quota_votes = valid_papers // (seats + 1) + 1
     quota = quota_votes * unit * sb.scale  # internal units
     if papers * unit >= _EXACT_LIMIT:
         raise VotingError("too many ballots for exact arithmetic at this many decimals")
-    value = np.full(nb, unit, dtype=np.int64)
+    # each paper's value in units of 10**-decimals; it never exceeds ``unit``
+    value = np.full(nb, unit, dtype=np.int32 if unit < 2**31 else np.int64)
     cur = cols[0].copy()
     fp = np.arange(nb, dtype=np.int32 if cols.size < 2**31 else np.int64)
     stop = np.ones(n + 1, dtype=bool)
@@ -758,11 +801,14 @@ def _scottish(
             return Decimal(int(v)).scaleb(-decimals)
         return Fraction(int(v), denom)
 
+    # Votes held by each candidate's papers (index n: exhausted), kept up to date as papers
+    # move: exact integers, so equal to a fresh count of every paper at every stage.
+    held = _paper_sum(cur, n, counts, value, None)
+
     def tally() -> tuple[Arr, int]:
-        s = _sum_by(cur, counts * value, n, True)
-        t = s[:n]
+        t = held[:n].copy()
         t[status == 2] = fixed[status == 2]
-        return t, int(s[n])
+        return t, int(held[n])
 
     while True:
         t, exhausted = tally()
@@ -836,14 +882,15 @@ def _scottish(
             total = int(t[src])
             surplus = total - quota
             rows = np.flatnonzero(cur == src)
-            tv = (surplus * value[rows]) // total  # truncation to `decimals` places
-            value[rows] = tv
+            _transfer_values(value, rows, surplus, total)
             status[src] = 2
             fixed[src] = quota
             stop[src] = False
             moved_to = _advance(cols, fp, rows, stop)
             cur[rows] = moved_to
-            got = _sum_by(moved_to, counts[rows] * tv, n, True)
+            got = _paper_sum(moved_to, n, counts, value, rows)
+            held[src] = 0
+            held += got
             moved = int(got.sum())
             lost += surplus - moved
             transfers[src] = fmt(-surplus)
@@ -868,7 +915,9 @@ def _scottish(
             rows = np.flatnonzero(cur == loser)
             moved_to = _advance(cols, fp, rows, stop)
             cur[rows] = moved_to
-            got = _sum_by(moved_to, counts[rows] * value[rows], n, True)
+            got = _paper_sum(moved_to, n, counts, value, rows)
+            held[loser] = 0
+            held += got
             transfers[loser] = fmt(-int(t[loser]))
             for c in np.flatnonzero(got[:n]):
                 transfers[int(c)] = fmt(got[c])
@@ -913,6 +962,24 @@ def _scottish(
         "tie_break": tie_break,
     }
     return CountResult("stv", tuple(elected), tuple(rounds), details)
+
+
+def _transfer_values(value: Arr, rows: Arr, surplus: int, total: int) -> None:
+    """``value[rows] = floor(surplus * value[rows] / total)`` exactly (truncation to the unit).
+
+    Block-wise in int64 while ``surplus * value`` fits; otherwise per distinct value with
+    Python integers (papers share few distinct values).
+    """
+    if rows.size == 0:
+        return
+    if surplus * int(value.max()) < 2**63:
+        for i in range(0, rows.shape[0], _CHUNK):
+            r = rows[i : i + _CHUNK]
+            value[r] = (surplus * value[r].astype(np.int64)) // total
+        return
+    vals, inv = np.unique(value[rows], return_inverse=True)
+    new = np.array([surplus * int(v) // total for v in vals.tolist()], dtype=value.dtype)
+    value[rows] = new[inv.ravel()]
 
 
 def _meek(

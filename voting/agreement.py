@@ -250,7 +250,7 @@ ALPHA_LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
 
 @dataclass(frozen=True, eq=False)
-class KrippendorffResult:
+class KrippendorffResult(float):
     """Outcome of :func:`krippendorff_alpha`.
 
     alpha:       ``1 - D_o / D_e`` (``NaN`` when ``D_e = 0``: only one value was used).
@@ -259,7 +259,13 @@ class KrippendorffResult:
     values:      the distinct values, ascending (rows/columns of ``coincidences``).
     coincidences: shape (n_values, n_values), the coincidence matrix ``o_ck``.
     n_pairable:  ``n``, the number of pairable values (in units with at least two values).
+
+    The result *is* the number alpha too (a ``float`` subclass), so
+    ``round(krippendorff_alpha(data, level="interval"), 3)`` works like the plain value.
     """
+
+    def __new__(cls, alpha: float, *args: Any, **kwargs: Any) -> KrippendorffResult:
+        return super().__new__(cls, alpha)
 
     alpha: float
     level: str
@@ -369,8 +375,8 @@ def krippendorff_alpha(
 # ---------------------------------------------------------------------------------------
 # Kendall's W
 # ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class KendallResult:
+@dataclass(frozen=True, eq=False)
+class KendallResult(float):
     """Outcome of :func:`kendalls_w`.
 
     w:              the coefficient of concordance, in [0, 1].
@@ -378,7 +384,12 @@ class KendallResult:
     s:              sum of squared deviations of the items' rank sums from their mean.
     tie_correction: ``sum over raters of sum over tie groups (t^3 - t)``.
     chi_square:     Friedman's statistic ``m (n - 1) W`` (``n - 1`` degrees of freedom).
+
+    The result *is* the number W too (a ``float`` subclass): ``float(kendalls_w(r))``.
     """
+
+    def __new__(cls, w: float, *args: Any, **kwargs: Any) -> KendallResult:
+        return super().__new__(cls, w)
 
     w: float
     m: int

@@ -179,3 +179,14 @@ def test_kendalls_w_is_one_for_identical_rankings_and_rejects_gaps() -> None:
         kendalls_w([[1, 2, NaN], [1, 2, 3]])
     with pytest.raises(VotingError, match="two raters"):
         kendalls_w([[1, 2, 3]])
+
+
+def test_alpha_and_w_results_are_usable_as_plain_numbers() -> None:
+    import voting
+
+    data = np.array([[1, 2, 3, 3], [1, 2, 3, 4], [2, 2, 3, 4]], dtype=float)
+    alpha = voting.krippendorff_alpha(data, level="interval")
+    assert isinstance(alpha, float)
+    assert float(alpha) == alpha.alpha
+    w = voting.kendalls_w(np.array([[1, 2, 3], [1, 2, 3]]))
+    assert float(w) == w.w == 1.0

@@ -18,11 +18,12 @@ Data convention: ``values`` / ``ratings`` are float arrays, shape (n_raters, n_i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final, Literal, TypeVar, cast
+from typing import Any, Final, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from voting._arrays import FloatArray, readonly
 from voting.errors import VotingError
 
 __all__ = [
@@ -38,8 +39,6 @@ __all__ = [
     "spread",
 ]
 
-FloatArray = NDArray[np.float64]
-_ArrayT = TypeVar("_ArrayT", bound="np.ndarray[Any, Any]")
 
 QUANTILE_METHOD: Final = "linear"
 """Quantiles use numpy's ``"linear"`` method (Hyndman & Fan 1996 type 7, the default of R
@@ -57,12 +56,6 @@ def _matrix(values: ArrayLike, name: str = "values") -> FloatArray:
         raise VotingError(f"{name} must be finite numbers or NaN (missing)")
     return v
 
-
-def _readonly(a: _ArrayT) -> _ArrayT:
-    """A read-only copy of ``a`` (results are immutable)."""
-    out = np.array(a, copy=True)
-    out.setflags(write=False)
-    return cast(_ArrayT, out)
 
 
 # ---------------------------------------------------------------------------------------
@@ -120,10 +113,10 @@ def spread(values: ArrayLike) -> SpreadResult:
             iqr[j] = float(q[1] - q[0])
             rng[j] = x.max() - x.min()
     return SpreadResult(
-        sd=_readonly(sd),
-        iqr=_readonly(iqr),
-        range=_readonly(rng),
-        n=_readonly(n),
+        sd=readonly(sd),
+        iqr=readonly(iqr),
+        range=readonly(rng),
+        n=readonly(n),
         explanation=(
             "For each application: the sample standard deviation of its scores, the "
             "interquartile range (the spread of the middle half, quantiles by linear "
@@ -226,14 +219,14 @@ def ipras(ratings: ArrayLike, *, scale: tuple[float, float] = (1.0, 9.0)) -> Ipr
         else (f" Ratings on {low:g}-{high:g} were first mapped linearly onto 1-9.")
     )
     return IprasResult(
-        p30=_readonly(p30),
-        p70=_readonly(p70),
-        ipr=_readonly(ipr),
-        iprcp=_readonly(iprcp),
-        ai=_readonly(ai),
-        ipras=_readonly(limit),
-        disagreement=_readonly(disagree.astype(bool)),
-        n=_readonly(n),
+        p30=readonly(p30),
+        p70=readonly(p70),
+        ipr=readonly(ipr),
+        iprcp=readonly(iprcp),
+        ai=readonly(ai),
+        ipras=readonly(limit),
+        disagreement=readonly(disagree.astype(bool)),
+        n=readonly(n),
         scale=(low, high),
         explanation=(
             "RAND/UCLA method: the panel disagrees on an application when the spread of the "
@@ -360,8 +353,8 @@ def krippendorff_alpha(
         level=level,
         observed_disagreement=d_o,
         expected_disagreement=d_e,
-        values=_readonly(values),
-        coincidences=_readonly(o),
+        values=readonly(values),
+        coincidences=readonly(o),
         n_pairable=int(round(n)),
         explanation=(
             f"Krippendorff's alpha ({level} level) compares how much raters disagreed on the "

@@ -17,11 +17,12 @@ reviewer gave no total (not assigned, conflicted, or no scored criterion).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, cast
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from voting._arrays import FloatArray, as_totals, readonly
 from voting.errors import VotingError
 
 __all__ = [
@@ -33,24 +34,8 @@ __all__ = [
     "zscore_normalise",
 ]
 
-FloatArray = NDArray[np.float64]
-_ArrayT = TypeVar("_ArrayT", bound="np.ndarray[Any, Any]")
 
 
-def _totals(totals: ArrayLike) -> FloatArray:
-    t = np.asarray(totals, dtype=np.float64)
-    if t.ndim != 2:
-        raise VotingError("totals must be a 2-D array (reviewers x applications)")
-    if np.isinf(t).any():
-        raise VotingError("totals must be finite numbers or NaN (missing)")
-    return t
-
-
-def _readonly(a: _ArrayT) -> _ArrayT:
-    """A read-only copy of ``a`` (results are immutable)."""
-    out = np.array(a, copy=True)
-    out.setflags(write=False)
-    return cast(_ArrayT, out)
 
 
 # ---------------------------------------------------------------------------------------
@@ -104,7 +89,7 @@ def zscore_normalise(
     """
     if degenerate not in ("centre", "exclude"):
         raise VotingError(f"degenerate must be 'centre' or 'exclude'; got {degenerate!r}")
-    t = _totals(totals)
+    t = as_totals(totals)
     n_r = t.shape[0]
     values = np.full(t.shape, np.nan)
     means = np.full(n_r, np.nan)
@@ -141,10 +126,10 @@ def zscore_normalise(
             f"were {fate}: " + ", ".join(odd) + "."
         )
     return NormalisedScores(
-        values=_readonly(values),
-        means=_readonly(means),
-        sds=_readonly(sds),
-        counts=_readonly(counts),
+        values=readonly(values),
+        means=readonly(means),
+        sds=readonly(sds),
+        counts=readonly(counts),
         status=tuple(status),
         degenerate=degenerate,
         explanation=explanation,
@@ -262,7 +247,7 @@ def additive_model(totals: ArrayLike, *, strict: bool = False) -> AdditiveFit:
     This is the two-way additive (fixed-effects) model without interaction; the same mean
     structure underlies the Bayesian model in :func:`voting.uncertainty.bayesian_ranking`.
     """
-    t = _totals(totals)
+    t = as_totals(totals)
     n_r, n_a = t.shape
     observed = ~np.isnan(t)
     comps = connected_components(observed)

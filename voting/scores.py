@@ -34,11 +34,12 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, cast
+from typing import Literal, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from voting._arrays import FloatArray, readonly
 from voting.errors import VotingError
 
 __all__ = [
@@ -50,20 +51,12 @@ __all__ = [
     "weighted_totals",
 ]
 
-FloatArray = NDArray[np.float64]
-_ArrayT = TypeVar("_ArrayT", bound="np.ndarray[Any, Any]")
 BoolArray = NDArray[np.bool_]
 ScaleSpec = tuple[float, float] | Sequence[tuple[float, float]] | None
 
 MISSING_RULES = ("rescale", "require-all")
 STATISTICS = ("mean", "median", "trimmed-mean")
 
-
-def _readonly(a: _ArrayT) -> _ArrayT:
-    """A read-only copy of ``a`` (results are immutable)."""
-    out = np.array(a, copy=True)
-    out.setflags(write=False)
-    return cast(_ArrayT, out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,9 +123,9 @@ class ScoreData:
                     f"criterion {c} scores must lie in [{low:g}, {high:g}]; "
                     f"reviewer {r}, application {a} gave {col[r, a]:g}"
                 )
-        object.__setattr__(self, "scores", _readonly(scores))
-        object.__setattr__(self, "conflicted", _readonly(conflicted))
-        object.__setattr__(self, "assigned", _readonly(assigned))
+        object.__setattr__(self, "scores", readonly(scores))
+        object.__setattr__(self, "conflicted", readonly(conflicted))
+        object.__setattr__(self, "assigned", readonly(assigned))
         object.__setattr__(self, "_scale", scale)
         for name, n in (("reviewers", n_r), ("applications", n_a), ("criteria", n_c)):
             labels = tuple(getattr(self, name)) or tuple(range(n))
@@ -438,8 +431,8 @@ def aggregate(
         "conflicted and unassigned sheets are left out, never counted as zero."
     )
     return AggregateResult(
-        values=_readonly(values),
-        counts=_readonly(counts),
+        values=readonly(values),
+        counts=readonly(counts),
         statistic=statistic,
         trim=trim if statistic == "trimmed-mean" else 0.0,
         explanation=explanation,

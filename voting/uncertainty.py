@@ -21,11 +21,12 @@ import copy
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from voting._arrays import FloatArray, as_totals, readonly
 from voting.errors import VotingError
 from voting.scores import STATISTICS
 
@@ -37,15 +38,7 @@ __all__ = [
     "bootstrap_intervals",
 ]
 
-FloatArray = NDArray[np.float64]
-_ArrayT = TypeVar("_ArrayT", bound="np.ndarray[Any, Any]")
 
-
-def _readonly(a: _ArrayT) -> _ArrayT:
-    """A read-only copy of ``a`` (results are immutable)."""
-    out = np.array(a, copy=True)
-    out.setflags(write=False)
-    return cast(_ArrayT, out)
 
 
 def _check_rng(rng: object) -> np.random.Generator:
@@ -56,14 +49,6 @@ def _check_rng(rng: object) -> np.random.Generator:
         )
     return rng
 
-
-def _totals(totals: ArrayLike) -> FloatArray:
-    t = np.asarray(totals, dtype=np.float64)
-    if t.ndim != 2:
-        raise VotingError("totals must be a 2-D array (reviewers x applications)")
-    if np.isinf(t).any():
-        raise VotingError("totals must be finite numbers or NaN (missing)")
-    return t
 
 
 def _check_level(level: float) -> None:
@@ -130,7 +115,7 @@ def bootstrap_intervals(
     than a handful of values); treat them as a rough guide.
     """
     _check_rng(rng)
-    t = _totals(totals)
+    t = as_totals(totals)
     if statistic not in STATISTICS:
         raise VotingError(f"statistic must be one of {STATISTICS}; got {statistic!r}")
     if not (0.0 <= trim < 0.5):
@@ -158,10 +143,10 @@ def bootstrap_intervals(
         q = np.quantile(stats, [alpha, 1.0 - alpha])
         lower[a], upper[a] = float(q[0]), float(q[1])
     return BootstrapResult(
-        estimate=_readonly(est),
-        lower=_readonly(lower),
-        upper=_readonly(upper),
-        n=_readonly(counts),
+        estimate=readonly(est),
+        lower=readonly(lower),
+        upper=readonly(upper),
+        n=readonly(counts),
         statistic=statistic,
         level=level,
         n_resamples=n_resamples,
@@ -292,7 +277,7 @@ def bayesian_ranking(
         Credible level of the rank intervals.
     """
     _check_rng(rng)
-    t = _totals(totals)
+    t = as_totals(totals)
     _check_level(level)
     if not isinstance(n_draws, int) or n_draws < 10:
         raise VotingError("n_draws must be a whole number of at least 10")
@@ -397,10 +382,10 @@ def bayesian_ranking(
             explanation += ", no lottery is needed"
         explanation += f", and {len(not_funded)} are clearly below it."
     return BayesianRanking(
-        expected_rank=_readonly(er),
-        rank_lower=_readonly(lo),
-        rank_upper=_readonly(hi),
-        quality=_readonly(quality),
+        expected_rank=readonly(er),
+        rank_lower=readonly(lo),
+        rank_upper=readonly(hi),
+        quality=readonly(quality),
         order=order,
         level=level,
         k=funding_line,
@@ -414,5 +399,5 @@ def bayesian_ranking(
         priors=dict(BAYES_PRIORS),
         rng_state=state,
         explanation=explanation,
-        rank_draws=_readonly(ranks.astype(np.int64)),
+        rank_draws=readonly(ranks.astype(np.int64)),
     )

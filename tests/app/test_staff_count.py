@@ -89,6 +89,9 @@ def test_staff_confirm_the_decision_as_counted_then_publish(
         select(AuditEvent.action).where(AuditEvent.round_id == rnd.id)
     ).all()
     assert "round.decide" in actions and "round.publish" in actions
+    published_page = text(client.get(url))
+    assert f'href="/rounds/{rnd.id}"' in published_page
+    assert f'href="/rounds/{rnd.id}/record.json"' in published_page
 
 
 def test_an_override_needs_a_written_reason(app: Flask, staff: User, login_as: Login) -> None:

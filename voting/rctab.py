@@ -148,8 +148,13 @@ class RctabRules:
             raise VotingError(
                 "singleWinnerMajority goes with numberOfWinners = 1, multi-winner modes with more"
             )
-        if not 0 <= self.decimal_places_for_vote_arithmetic <= 20:
-            raise VotingError("decimalPlacesForVoteArithmetic must be from 0 to 20")
+        # Vote values are int64 multiples of 10**-d and a surplus transfer multiplies two of
+        # them, so d <= 9 keeps every product exact (RCTab itself allows up to 20).
+        if not 0 <= self.decimal_places_for_vote_arithmetic <= 9:
+            raise VotingError(
+                "decimalPlacesForVoteArithmetic must be from 0 to 9 in this profile "
+                "(more places would overflow exact 64-bit arithmetic)"
+            )
 
     @classmethod
     def from_config(cls, rules: Mapping[str, Any]) -> RctabRules:

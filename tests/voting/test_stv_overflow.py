@@ -21,3 +21,13 @@ def test_stv_transfers_with_many_decimals_do_not_overflow() -> None:
     for r in result.rounds:
         assert all(Decimal(str(v)) >= 0 for v in r.tallies.values())
     assert first.threshold is not None
+
+
+def test_rctab_profile_refuses_more_decimals_than_exact_arithmetic_allows() -> None:
+    import pytest
+
+    from voting.errors import VotingError
+    from voting.rctab import RctabRules
+
+    with pytest.raises(VotingError, match="from 0 to 9"):
+        RctabRules(decimal_places_for_vote_arithmetic=12)

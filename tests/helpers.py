@@ -11,13 +11,26 @@ from werkzeug.test import TestResponse
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
-def csrf_token(client: FlaskClient, url: str) -> str:
-    """GET ``url`` and return the CSRF token of its first form."""
+def csrf_token(client: FlaskClient, url: str = "/staff/") -> str:
+    """GET ``url`` and return the CSRF token of its first form (any form works for a session)."""
     html = client.get(url).get_data(as_text=True)
     m = _TOKEN.search(html)
     if m is None:
         raise AssertionError(f"no CSRF token on {url}")
     return m.group(1) or m.group(2)
+
+
+def post_form(
+    client: FlaskClient, url: str, data: dict[str, Any] | None = None, *,
+    page: str | None = None, **kwargs: Any,
+) -> TestResponse:
+    """GET ``page`` (default: ``url``) for a CSRF token, then POST ``data`` to ``url``."""
+    token = csrf_token(client, page or url)
+    return client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
+
+
+def text(resp: TestResponse) -> str:
+    return resp.get_data(as_text=True)
 
 
 def submit(

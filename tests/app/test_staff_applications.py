@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 
 from grantpanel.extensions import db
 from grantpanel.models import Application, User
-from tests.app.staff_helpers import csrf_token, post_form, text
 from tests.builders import make_application, make_round, make_user
+from tests.helpers import csrf_token, post_form, text
 
 Login = Callable[[User], FlaskClient]
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 import voting
 from grantpanel.extensions import db
 from grantpanel.models import AuditEvent, Decision, PublishedRecord, Round, ScoreSheet, User
-from tests.app.staff_helpers import post_form, text
 from tests.builders import make_member, make_round, make_user
+from tests.helpers import post_form, text
 
 Login = Callable[[User], FlaskClient]
 SEED = "ab" * 32

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from grantpanel.extensions import db
 from grantpanel.models import AuditEvent, Conflict, Membership, ScoreSheet, User
-from tests.app.staff_helpers import csrf_token, post_form, text
 from tests.builders import make_member, make_round, make_user
+from tests.helpers import csrf_token, post_form, text
 
 Login = Callable[[User], FlaskClient]
 LINK_RE = re.compile(r"http://localhost/invitation/([A-Za-z0-9_\-]+)")

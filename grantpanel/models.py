@@ -33,6 +33,15 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """``value`` as a timezone-aware UTC time.
+
+    SQLite hands back naive datetimes (stored in UTC); PostgreSQL hands back aware ones.
+    Compare stored times only after passing them through this.
+    """
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
 class User(db.Model):  # type: ignore[name-defined]
     """A person who signs in: grants staff or a panel member."""
 

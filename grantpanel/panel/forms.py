@@ -9,7 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, RadioField, SelectField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
@@ -32,6 +40,9 @@ class ConflictsForm(FlaskForm):
 
     application_ids: list[int] = []
     applicant_names: dict[int, str] = {}
+    # The ids of the applications the page showed, so a confirmation is not taken for an
+    # application added after the page was drawn.
+    shown = HiddenField()
 
     def tie(self, application_id: int) -> Field:
         return self[f"tie_{application_id}"]

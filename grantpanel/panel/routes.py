@@ -3,20 +3,30 @@
 Every rule (who may open what, what a valid sheet is, when others' scores show) lives in
 ``services/conflicts.py`` and ``services/scoring.py``; these views look things up, call the
 services, commit once, and redirect after a successful POST.
+
+The score sheet also answers the page's automatic draft saving (``static/autosave.js``): a
+POST with the header ``X-Requested-With: fetch`` gets ``204 No Content`` when the draft is
+saved, or a small JSON ``{"saved": false, "message": ...}`` with a 4xx status when it is not,
+never a redirect or a page.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 
 from grantpanel.extensions import db
-from grantpanel.models import Application, Membership
+from grantpanel.models import Application, Membership, ScoreSheet, as_utc
 from grantpanel.panel import bp
-from grantpanel.panel.forms import DeclareConflictForm, conflicts_form_class, score_sheet_class
+from grantpanel.panel.forms import (
+    DeclareConflictForm,
+    ScoreSheetForm,
+    conflicts_form_class,
+    score_sheet_class,
+)
 from grantpanel.services import conflicts, scoring
 
 STATUS_TAGS = {
@@ -55,9 +65,26 @@ def _stepped_aside() -> Forbidden:
 
 
 def _round_link(m: Membership) -> str:
-    if not conflicts.conflicts_checked(m):
+    if conflicts.needs_conflict_check(m):
         return url_for("panel.check_conflicts", round_id=m.round_id)
     return url_for("panel.round_queue", round_id=m.round_id)
+
+
+def _is_autosave() -> bool:
+    """A draft save from the score sheet's script, which wants a status, not a page."""
+    return request.method == "POST" and request.headers.get("X-Requested-With") == "fetch"
+
+
+def _autosave_refused(message: str, status: int) -> ResponseReturnValue:
+    return jsonify(saved=False, message=message), status
+
+
+def _sheet_version(sheet: ScoreSheet | None) -> str:
+    """Names the saved state of a sheet, so the page can tell whether its stored copy of
+    unsaved answers was made from what the server holds now."""
+    if sheet is None or sheet.status == "withdrawn":
+        return ""
+    return as_utc(sheet.updated_at).isoformat()
 
 
 @bp.route("/")
@@ -71,7 +98,8 @@ def home() -> ResponseReturnValue:
     )
     rounds = [
         {"membership": m, "round": m.round, "link": _round_link(m),
-         "checked": conflicts.conflicts_checked(m)}
+         "checked": conflicts.conflicts_checked(m),
+         "new_to_check": conflicts.needs_conflict_check(m)}
         for m in memberships
     ]
     return render_template("panel/home.html", rounds=rounds)
@@ -82,36 +110,54 @@ def check_conflicts(round_id: int) -> ResponseReturnValue:
     m = _membership(round_id)
     declared = list(db.session.scalars(conflicts.conflicts_for(m)))
     declared_ids = {c.application_id for c in declared}
-    applications = [a for a in scoring.eligible_applications(m) if a.id not in declared_ids]
+    unchecked = conflicts.unchecked_applications(m)
+    # Added since the member last checked: ask about those only. Otherwise (first visit, or a
+    # look back) every applicant they have not already told us about.
+    added_since = conflicts.conflicts_checked(m) and bool(unchecked)
+    applications = unchecked or [
+        a for a in conflicts.eligible_applications(m) if a.id not in declared_ids
+    ]
     form = conflicts_form_class(applications)()
+    listed = ",".join(str(a.id) for a in applications)
     if applications and form.validate_on_submit():
-        ticked = form.ticked()
-        for a in applications:
-            if a.id in ticked:
-                conflicts.declare_conflict(
-                    m,
-                    a,
-                    category=form.category(a.id).data,
-                    note=form.note(a.id).data or "",
-                    declared_by=current_user,
-                )
-        conflicts.mark_conflicts_checked(m)
-        db.session.commit()
-        if ticked:
-            n = len(ticked)
-            flash(
-                f"Thank you. You will not see or score the {n} "
-                f"application{'s' if n != 1 else ''} you have a connection to."
+        if form.shown.data and form.shown.data != listed:
+            # An application was added (or changed) between showing the page and confirming.
+            form.form_errors.append(
+                "The list of applicants changed while you were checking it. Look at the list "
+                "again, then confirm."
             )
         else:
-            flash("Thank you. You have told us you have no ties to any of the applicants.")
-        return redirect(url_for("panel.round_queue", round_id=round_id))
+            ticked = form.ticked()
+            for a in applications:
+                if a.id in ticked:
+                    conflicts.declare_conflict(
+                        m,
+                        a,
+                        category=form.category(a.id).data,
+                        note=form.note(a.id).data or "",
+                        declared_by=current_user,
+                    )
+            conflicts.mark_conflicts_checked(m)
+            db.session.commit()
+            if ticked:
+                n = len(ticked)
+                flash(
+                    f"Thank you. You will not see or score the {n} "
+                    f"application{'s' if n != 1 else ''} you have a connection to."
+                )
+            elif added_since:
+                flash("Thank you. You have told us you have no ties to the new applicants.")
+            else:
+                flash("Thank you. You have told us you have no ties to any of the applicants.")
+            return redirect(url_for("panel.round_queue", round_id=round_id))
+    form.shown.data = listed
     return render_template(
         "panel/conflicts.html",
         membership=m,
         round=m.round,
         form=form,
         applications=applications,
+        added_since=added_since,
         declared=declared,
         category_labels=conflicts.CATEGORY_LABELS,
     )
@@ -120,7 +166,7 @@ def check_conflicts(round_id: int) -> ResponseReturnValue:
 @bp.route("/rounds/<int:round_id>/")
 def round_queue(round_id: int) -> ResponseReturnValue:
     m = _membership(round_id)
-    if not conflicts.conflicts_checked(m):
+    if conflicts.needs_conflict_check(m):
         return redirect(url_for("panel.check_conflicts", round_id=round_id))
     items = scoring.queue(m)
     submitted, total = scoring.progress(items)
@@ -142,12 +188,17 @@ def round_queue(round_id: int) -> ResponseReturnValue:
 def application(round_id: int, application_id: int) -> ResponseReturnValue:
     m = _membership(round_id)
     a = _application(m, application_id)
+    autosave = _is_autosave()
     try:
         scoring.check_can_open(m, a)
     except scoring.ConflictsNotCheckedError as e:
+        if autosave:
+            return _autosave_refused(str(e), 409)
         flash(str(e))
         return redirect(url_for("panel.check_conflicts", round_id=round_id))
-    except scoring.ConflictedError:
+    except scoring.ConflictedError as e:
+        if autosave:
+            return _autosave_refused(str(e), 403)
         raise _stepped_aside() from None
     except scoring.ScoringError:
         abort(404)
@@ -155,6 +206,8 @@ def application(round_id: int, application_id: int) -> ResponseReturnValue:
     rnd = m.round
     criteria = list(rnd.criteria)
     form = score_sheet_class(criteria)()
+    if autosave:
+        return _autosave(m, a, form)
     sheet = scoring.sheet_for(m, a)
     if request.method == "GET" and sheet is not None and sheet.status != "withdrawn":
         form.load(sheet.scores, sheet.panel_note, sheet.feedback)
@@ -192,6 +245,7 @@ def application(round_id: int, application_id: int) -> ResponseReturnValue:
     already_submitted = sheet is not None and sheet.status == "submitted"
     if already_submitted:
         form.submit_scores.label.text = "Submit my changed scores"
+    can_score = rnd.state == "open"
     return render_template(
         "panel/application.html",
         membership=m,
@@ -202,8 +256,34 @@ def application(round_id: int, application_id: int) -> ResponseReturnValue:
         sheet=sheet,
         already_submitted=already_submitted,
         others=scoring.others_scores(m, a),
-        can_score=rnd.state == "open",
+        can_score=can_score,
+        autosave_on=can_score and not already_submitted,
+        sheet_version=_sheet_version(sheet),
     )
+
+
+def _autosave(m: Membership, a: Application, form: ScoreSheetForm) -> ResponseReturnValue:
+    """Answer the score sheet script's draft save: 204 when saved, else JSON and a 4xx."""
+    if not form.validate_on_submit():
+        first = next(iter(form.errors.values()), ["Some answers could not be read."])
+        return _autosave_refused(str(first[0]), 422)
+    try:
+        sheet = scoring.autosave_draft(
+            m,
+            a,
+            scores=form.scores(),
+            panel_note=form.panel_note.data or "",
+            feedback=form.feedback.data or "",
+            actor=current_user,
+        )
+    except scoring.ScoreValidationError as e:
+        db.session.rollback()
+        return _autosave_refused(str(e), 422)
+    except scoring.ScoringError as e:
+        db.session.rollback()
+        return _autosave_refused(str(e), 409)
+    db.session.commit()
+    return "", 204, {"X-Draft-Version": _sheet_version(sheet)}
 
 
 @bp.route("/rounds/<int:round_id>/applications/<int:application_id>/submitted")

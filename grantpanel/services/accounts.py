@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from grantpanel.extensions import db
-from grantpanel.models import Invitation, User, utcnow
+from grantpanel.models import Invitation, User, as_utc, utcnow
 from grantpanel.services import audit
 
 INVITATION_LIFETIME = dt.timedelta(days=30)
@@ -127,10 +127,6 @@ def create_invitation(user: User, *, round_id: int | None, actor: User | None) -
     return token
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
 def redeem_invitation(token: str) -> User:
     """Use a one-time token: mark it used and return its user, or raise AccountError."""
     inv = db.session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token)))
@@ -144,7 +140,7 @@ def redeem_invitation(token: str) -> User:
             "This invitation link has already been used. Sign in with your password, or ask "
             "the grants team for a new link."
         )
-    if _aware(inv.expires_at) < utcnow():
+    if as_utc(inv.expires_at) < utcnow():
         raise AccountError("This invitation link has expired. Ask the grants team for a new one.")
     inv.used_at = utcnow()
     audit.record("invitation.used", actor=inv.user, round_id=inv.round_id, user_id=inv.user_id)

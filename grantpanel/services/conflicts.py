@@ -11,8 +11,18 @@ Public API:
 - :func:`declare_conflict` -- record a conflict (idempotent) and withdraw any score sheet
 - :func:`conflicted_application_ids` -- the applications a member has a conflict with
 - :func:`conflicts_for` -- statement for a member's conflicts, oldest first
-- :func:`mark_conflicts_checked` -- the member has been through the conflicts screen
-- :func:`conflicts_checked` -- whether they have
+- :func:`eligible_applications` -- the round's eligible applications, in reference order
+- :func:`mark_conflicts_checked` -- the member has been through the conflicts screen (again)
+- :func:`conflicts_checked` -- whether they have, at least once
+- :func:`is_unchecked` / :func:`unchecked_applications` -- applications the member has not yet
+  been asked about: all of them before the first check, then those added since their last one
+- :func:`needs_conflict_check` -- whether the member must see the conflicts screen before
+  going on
+
+The rule for "unchecked" lives here and nowhere else: an application is unchecked for a member
+if it was added (``Application.created_at``) after the member last confirmed the conflicts
+screen (``Membership.conflicts_checked_at``). Staff may add applications while a round is
+open, so a member who checked last week is asked again about the new ones before opening them.
 """
 
 from __future__ import annotations
@@ -23,7 +33,15 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from grantpanel.extensions import db
-from grantpanel.models import Application, Conflict, Membership, ScoreSheet, User, utcnow
+from grantpanel.models import (
+    Application,
+    Conflict,
+    Membership,
+    ScoreSheet,
+    User,
+    as_utc,
+    utcnow,
+)
 from grantpanel.services import audit
 
 CATEGORIES: list[tuple[str, str]] = [
@@ -152,15 +170,55 @@ def is_conflicted(membership: Membership, application: Application) -> bool:
     return _find(membership, application) is not None
 
 
+def eligible_applications(membership: Membership) -> list[Application]:
+    """The round's eligible applications, in reference order."""
+    return list(
+        db.session.scalars(
+            select(Application)
+            .where(Application.round_id == membership.round_id, Application.eligible.is_(True))
+            .order_by(Application.reference)
+        )
+    )
+
+
 def conflicts_checked(membership: Membership) -> bool:
-    """True once the member has been through the conflicts screen for their round."""
+    """True once the member has been through the conflicts screen for their round (at least
+    once; see :func:`needs_conflict_check` for applications added since)."""
     return membership.conflicts_checked_at is not None
 
 
+def is_unchecked(membership: Membership, application: Application) -> bool:
+    """True if the member has not been asked about ties to ``application``: they have never
+    confirmed the conflicts screen, or the application was added after they last did."""
+    checked_at = membership.conflicts_checked_at
+    if checked_at is None:
+        return True
+    return as_utc(application.created_at) > as_utc(checked_at)
+
+
+def unchecked_applications(membership: Membership) -> list[Application]:
+    """Eligible applications the member has no conflict with and has not yet been asked
+    about (every one of them before the first check), in reference order."""
+    conflicted = conflicted_application_ids(membership)
+    return [
+        a
+        for a in eligible_applications(membership)
+        if a.id not in conflicted and is_unchecked(membership, a)
+    ]
+
+
+def needs_conflict_check(membership: Membership) -> bool:
+    """True if the member must go through the conflicts screen before their queue: they have
+    never done it, or applications have been added since they last did."""
+    return not conflicts_checked(membership) or bool(unchecked_applications(membership))
+
+
 def mark_conflicts_checked(membership: Membership) -> None:
-    """Record that the member has checked the applicant list for ties (first time only)."""
-    if membership.conflicts_checked_at is not None:
-        return
+    """Record that the member has just checked the applicants shown to them for ties.
+
+    Sets ``conflicts_checked_at`` to now every time, so applications added before this moment
+    count as checked and any added later will be put in front of the member.
+    """
     membership.conflicts_checked_at = utcnow()
     audit.record(
         "conflicts.checked",

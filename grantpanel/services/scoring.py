@@ -3,19 +3,23 @@ whose scores.
 
 Rules (each lives here and nowhere else):
 
-- A member opens an application only after the conflicts screen, and never one they have a
-  conflict with.
+- A member opens an application only after the conflicts screen has asked them about it (an
+  application added after their last check sends them back there), and never one they have
+  a conflict with.
 - One sheet per member, application and stage. Saving again updates it (a double submit
   stores one sheet).
 - A draft may be partial. Submitting needs every criterion answered -- a point on its scale,
   or "don't know" (``None``) -- and at least one real score. A score outside the scale is
   refused, draft or not.
 - Sheets change only while the round is open.
+- Saving automatically (the page's autosave) only ever writes a draft, and never touches a
+  submitted sheet: that stays submitted, and counts, until the member submits changes.
 - Nobody sees others' scores before submitting their own; by default
   (``Round.reveal_scores_after_close``) not until scoring has closed either.
 
 Public API: :func:`queue`, :func:`progress`, :func:`check_can_open`, :func:`sheet_for`,
-:func:`save_sheet`, :func:`can_see_others_scores`, :func:`others_scores`.
+:func:`save_sheet`, :func:`autosave_draft`, :func:`can_see_others_scores`,
+:func:`others_scores`.
 """
 
 from __future__ import annotations
@@ -29,7 +33,12 @@ from sqlalchemy.exc import IntegrityError
 from grantpanel.extensions import db
 from grantpanel.models import Application, Criterion, Membership, ScoreSheet, User, utcnow
 from grantpanel.services import audit
-from grantpanel.services.conflicts import conflicted_application_ids, is_conflicted
+from grantpanel.services.conflicts import (
+    conflicted_application_ids,
+    eligible_applications,
+    is_conflicted,
+    is_unchecked,
+)
 
 TO_DO = "to do"
 DRAFT_SAVED = "draft saved"
@@ -54,6 +63,10 @@ class ConflictsNotCheckedError(ScoringError):
 
 class ConflictedError(ScoringError):
     """The member has a conflict with the application."""
+
+
+class AlreadySubmittedError(ScoringError):
+    """An automatic save would have turned a submitted sheet back into a draft."""
 
 
 class ScoreValidationError(ScoringError):
@@ -85,17 +98,6 @@ def _status(sheet: ScoreSheet | None) -> str:
     if sheet is None or sheet.status == "withdrawn":
         return TO_DO
     return SUBMITTED if sheet.status == "submitted" else DRAFT_SAVED
-
-
-def eligible_applications(membership: Membership) -> list[Application]:
-    """The round's eligible applications, in reference order."""
-    return list(
-        db.session.scalars(
-            select(Application)
-            .where(Application.round_id == membership.round_id, Application.eligible.is_(True))
-            .order_by(Application.reference)
-        )
-    )
 
 
 def queue(membership: Membership, *, stage: int = 1) -> list[QueueItem]:
@@ -135,8 +137,9 @@ def check_can_open(membership: Membership, application: Application) -> None:
     """Raise unless the member may open ``application``.
 
     Raises :class:`ScoringError` if it is not an eligible application in their round,
-    :class:`ConflictsNotCheckedError` before the conflicts screen, and
-    :class:`ConflictedError` if they have a conflict with it.
+    :class:`ConflictsNotCheckedError` before the conflicts screen (or when the application
+    was added after the member last checked), and :class:`ConflictedError` if they have a
+    conflict with it.
     """
     if application.round_id != membership.round_id or not application.eligible:
         raise ScoringError("That application is not one for you to score.")
@@ -148,6 +151,11 @@ def check_can_open(membership: Membership, application: Application) -> None:
     if is_conflicted(membership, application):
         raise ConflictedError(
             "You have told us you have a connection to this applicant, so you do not score it."
+        )
+    if is_unchecked(membership, application):
+        raise ConflictsNotCheckedError(
+            "New applications have been added since you last checked the list of applicants. "
+            "Before you open them, tell us if you have a connection to any of these applicants."
         )
 
 
@@ -199,6 +207,14 @@ def check_scores(
     return errors
 
 
+def _check_open_for_scoring(membership: Membership) -> None:
+    state = membership.round.state
+    if state == "draft":
+        raise ScoringClosedError(NOT_OPEN_MESSAGE)
+    if state != "open":
+        raise ScoringClosedError(CLOSED_MESSAGE)
+
+
 def save_sheet(
     membership: Membership,
     application: Application,
@@ -216,10 +232,7 @@ def save_sheet(
     over a submitted sheet makes it a draft again (it stops counting until resubmitted).
     """
     rnd = membership.round
-    if rnd.state != "open":
-        if rnd.state == "draft":
-            raise ScoringClosedError(NOT_OPEN_MESSAGE)
-        raise ScoringClosedError(CLOSED_MESSAGE)
+    _check_open_for_scoring(membership)
     check_can_open(membership, application)
     panel_note = (panel_note or "").strip()
     feedback = (feedback or "").strip()
@@ -266,6 +279,54 @@ def save_sheet(
         stage=stage,
     )
     return sheet
+
+
+def autosave_draft(
+    membership: Membership,
+    application: Application,
+    *,
+    scores: dict[str, int | None],
+    panel_note: str,
+    feedback: str,
+    actor: User,
+    stage: int = 1,
+) -> ScoreSheet:
+    """Save the answers so far as a draft, for the score sheet's automatic saving. The caller
+    commits.
+
+    The same checks as :func:`save_sheet` with ``submit=False``, except that a submitted sheet
+    is never touched: it raises :class:`AlreadySubmittedError`, so a submitted sheet does not
+    quietly stop counting while the member is looking at it.
+    """
+    _check_open_for_scoring(membership)
+    check_can_open(membership, application)
+    # Lock the sheet (PostgreSQL) and read it fresh: a Submit press racing this save either
+    # commits first (and this save is refused) or waits for it (and then submits).
+    sheet = db.session.scalar(
+        select(ScoreSheet)
+        .where(
+            ScoreSheet.membership_id == membership.id,
+            ScoreSheet.application_id == application.id,
+            ScoreSheet.stage == stage,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if sheet is not None and sheet.status == "submitted":
+        raise AlreadySubmittedError(
+            "You have already submitted your scores for this application, so changes are not "
+            "saved automatically. To change your scores, use the Submit button."
+        )
+    return save_sheet(
+        membership,
+        application,
+        scores=scores,
+        panel_note=panel_note,
+        feedback=feedback,
+        submit=False,
+        actor=actor,
+        stage=stage,
+    )
 
 
 def can_see_others_scores(

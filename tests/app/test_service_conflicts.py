@@ -5,7 +5,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from grantpanel.extensions import db
-from grantpanel.models import AuditEvent, Conflict, ScoreSheet
+from grantpanel.models import AuditEvent, Conflict, ScoreSheet, as_utc
 from grantpanel.services import conflicts
 from tests.builders import make_member, make_round, make_user
 
@@ -91,22 +91,26 @@ def test_an_unknown_category_is_refused(app: Flask) -> None:
         )
 
 
-def test_marking_conflicts_checked_sets_the_time_once(app: Flask) -> None:
+def test_marking_conflicts_checked_again_moves_the_time_on_and_logs_each_check(
+    app: Flask,
+) -> None:
+    # Each check covers the applications there were at that moment, so a later check (after
+    # staff added applications) must move the time on.
     rnd = make_round(applications=1)
     member = make_member(rnd)
     assert not conflicts.conflicts_checked(member)
 
     conflicts.mark_conflicts_checked(member)
     db.session.commit()
-    first = member.conflicts_checked_at
+    first = as_utc(member.conflicts_checked_at)
     conflicts.mark_conflicts_checked(member)
     db.session.commit()
 
     assert conflicts.conflicts_checked(member)
-    assert member.conflicts_checked_at == first
+    assert as_utc(member.conflicts_checked_at) >= first
     count = db.session.scalar(
         select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "conflicts.checked"
         )
     )
-    assert count == 1
+    assert count == 2

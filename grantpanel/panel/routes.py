@@ -115,7 +115,7 @@ def check_conflicts(round_id: int) -> ResponseReturnValue:
     # look back) every applicant they have not already told us about.
     added_since = conflicts.conflicts_checked(m) and bool(unchecked)
     applications = unchecked or [
-        a for a in conflicts.eligible_applications(m) if a.id not in declared_ids
+        a for a in conflicts.round_applications(m) if a.id not in declared_ids
     ]
     form = conflicts_form_class(applications)()
     listed = ",".join(str(a.id) for a in applications)

@@ -12,6 +12,8 @@ Public API:
 - :func:`conflicted_application_ids` -- the applications a member has a conflict with
 - :func:`conflicts_for` -- statement for a member's conflicts, oldest first
 - :func:`eligible_applications` -- the round's eligible applications, in reference order
+- :func:`round_applications` -- all the round's applications (the conflicts screen asks about
+  every applicant, eligible or not, so one made eligible later was already asked about)
 - :func:`mark_conflicts_checked` -- the member has been through the conflicts screen (again)
 - :func:`conflicts_checked` -- whether they have, at least once
 - :func:`is_unchecked` / :func:`unchecked_applications` -- applications the member has not yet
@@ -181,6 +183,17 @@ def eligible_applications(membership: Membership) -> list[Application]:
     )
 
 
+def round_applications(membership: Membership) -> list[Application]:
+    """All the round's applications, eligible or not, in reference order."""
+    return list(
+        db.session.scalars(
+            select(Application)
+            .where(Application.round_id == membership.round_id)
+            .order_by(Application.reference)
+        )
+    )
+
+
 def conflicts_checked(membership: Membership) -> bool:
     """True once the member has been through the conflicts screen for their round (at least
     once; see :func:`needs_conflict_check` for applications added since)."""
@@ -197,12 +210,12 @@ def is_unchecked(membership: Membership, application: Application) -> bool:
 
 
 def unchecked_applications(membership: Membership) -> list[Application]:
-    """Eligible applications the member has no conflict with and has not yet been asked
-    about (every one of them before the first check), in reference order."""
+    """Applications (eligible or not) the member has no conflict with and has not yet been
+    asked about (every one of them before the first check), in reference order."""
     conflicted = conflicted_application_ids(membership)
     return [
         a
-        for a in eligible_applications(membership)
+        for a in round_applications(membership)
         if a.id not in conflicted and is_unchecked(membership, a)
     ]
 

@@ -131,19 +131,33 @@ def test_checking_again_marks_the_new_application_checked(app: Flask) -> None:
     scoring.check_can_open(member, new)
 
 
-def test_a_new_application_with_a_conflict_or_ineligible_is_not_asked_about(
+def test_a_new_application_with_a_declared_conflict_is_not_asked_about(
     app: Flask,
 ) -> None:
     rnd, member, new = checked_member_then_new_application()
     staff_user = member.user
     conflicts.declare_conflict(member, new, category="trustee", declared_by=staff_user)
-    make_application(rnd, reference="A-901", eligible=False)
     db.session.commit()
 
     assert conflicts.unchecked_applications(member) == []
     assert not conflicts.needs_conflict_check(member)
     with pytest.raises(scoring.ConflictedError):
         scoring.check_can_open(member, new)
+
+
+def test_a_new_ineligible_application_is_still_asked_about_so_it_is_safe_if_made_eligible(
+    app: Flask,
+) -> None:
+    rnd, member, new = checked_member_then_new_application()
+    later = make_application(rnd, reference="A-901", eligible=False)
+    db.session.commit()
+    assert [a.id for a in conflicts.unchecked_applications(member)] == [new.id, later.id]
+
+    conflicts.mark_conflicts_checked(member)
+    later.eligible = True
+    db.session.commit()
+    assert not conflicts.needs_conflict_check(member)
+    scoring.check_can_open(member, later)
 
 
 # --- Pages ------------------------------------------------------------------------------

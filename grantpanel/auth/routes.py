@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -44,7 +44,8 @@ def sign_in() -> ResponseReturnValue:
         form.password.errors = list(form.password.errors) + [
             "The email address or password is not right. Check them and try again."
         ]
-    return render_template("auth/sign_in.html", form=form)
+    forget = bool(session.pop("forget_local_copies", False))
+    return render_template("auth/sign_in.html", form=form, forget_local_copies=forget)
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
@@ -86,5 +87,6 @@ def sign_out() -> Response:
         audit.record("user.signed_out", actor=current_user)
         db.session.commit()
         logout_user()
+        session["forget_local_copies"] = True  # sign-in page then clears this browser's copies
     flash("You have signed out.")
     return redirect(url_for("auth.sign_in"))

@@ -137,3 +137,13 @@ def test_create_user_command_makes_an_account(runner) -> None:  # type: ignore[n
     )
     assert again.exit_code != 0
     assert "already has an account" in again.output
+
+
+def test_the_page_after_signing_out_forgets_unsaved_copies_once(client: FlaskClient) -> None:
+    make_user(role="panel", email="member@example.org")
+    db.session.commit()
+    assert "forget.js" not in client.get("/sign-in").get_data(as_text=True)
+    submit(client, "/sign-in", {"email": "member@example.org", "password": PASSWORD})
+    submit(client, "/sign-out", {}, form_url="/panel/")
+    assert "forget.js" in client.get("/sign-in").get_data(as_text=True)
+    assert "forget.js" not in client.get("/sign-in").get_data(as_text=True)

@@ -130,6 +130,7 @@ def _clean(
     title: str,
     summary: str,
     answers: str,
+    amount: int,
     besides: Application | None = None,
 ) -> dict[str, str | None]:
     reference = (reference or "").strip()
@@ -159,6 +160,8 @@ def _clean(
         p = email_problem(email)
         if p:
             problems.append(p[0].upper() + p[1:] + ".")
+    if amount <= 0:  # parse_money already refuses zero for typed amounts
+        problems.append("Enter an amount more than 0.")
     if problems:
         raise ApplicationError(" ".join(problems))
     return {
@@ -185,8 +188,6 @@ def add_application(
 ) -> Application:
     """Add one application; a missing reference becomes the next free "A-001" style one."""
     _require_editable(rnd)
-    if amount <= 0:
-        raise ApplicationError("Enter an amount more than 0.")
     values = _clean(
         rnd,
         reference=reference,
@@ -195,6 +196,7 @@ def add_application(
         title=title,
         summary=summary,
         answers=answers,
+        amount=amount,
     )
     values["reference"] = values["reference"] or next_reference(_used_references(rnd))
     app = Application(round_id=rnd.id, amount=amount, **values)
@@ -219,8 +221,6 @@ def update_application(
     """Change an application's details; returns the names of the fields that changed."""
     rnd = app.round
     _require_editable(rnd)
-    if amount <= 0:
-        raise ApplicationError("Enter an amount more than 0.")
     values = _clean(
         rnd,
         reference=reference,
@@ -229,6 +229,7 @@ def update_application(
         title=title,
         summary=summary,
         answers=answers,
+        amount=amount,
         besides=app,
     )
     values["reference"] = values["reference"] or app.reference

@@ -190,3 +190,16 @@ def test_a_row_with_too_many_cells_is_reported(app: Flask) -> None:
     with pytest.raises(svc.ImportRejected) as info:
         svc.import_csv(rnd, staff, b"applicant_name,title,summary,amount\nA,B,C,1,500\n")
     assert info.value.problems[0].message.startswith("Line 2: there are 5 cells but only 4")
+
+
+def test_an_amount_of_nothing_is_refused_the_same_way_by_form_and_by_csv(app: Flask) -> None:
+    staff = make_user(role="staff")
+    rnd = make_round()
+    with pytest.raises(svc.ApplicationError, match="Enter an amount more than 0"):
+        _add(rnd, staff, amount=0)
+    data = (HEADER + ",Hillside Tenants,,Warm room,A warm room.,0,\n").encode()
+    with pytest.raises(svc.ImportRejected) as info:
+        svc.import_csv(rnd, staff, data)
+    (problem,) = info.value.problems
+    assert problem.message == "Line 2: amount '0' is zero: enter an amount more than 0."
+    assert _count(rnd.id) == 0

@@ -8,53 +8,41 @@ never a redirect. A submitted sheet is never turned back into a draft this way.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from grantpanel.extensions import db
-from grantpanel.models import Membership, Round, ScoreSheet, User, as_utc, utcnow
-from tests.builders import make_member, make_round
-from tests.helpers import csrf_token, submit
+from grantpanel.models import Round, as_utc
+from tests.app.panel_helpers import (
+    Login,
+    app_url,
+    checked_member,
+    open_round,
+    post_scores,
+    score_form,
+    sheets,
+)
+from tests.builders import make_member
+from tests.helpers import csrf_token
 
-Login = Callable[[User], FlaskClient]
 FETCH = {"X-Requested-With": "fetch"}
 DRAFT = {"save_draft": "Save as draft"}
 
 
-def conflicts_url(rnd: Round) -> str:
-    return f"/panel/rounds/{rnd.id}/conflicts"
 
 
-def app_url(rnd: Round, index: int = 0) -> str:
-    return f"/panel/rounds/{rnd.id}/applications/{rnd.applications[index].id}"
 
 
-def score_form(rnd: Round, answers: list[str], **extra: str) -> dict[str, str]:
-    data = {f"criterion_{rnd.criteria[i].id}": a for i, a in enumerate(answers) if a}
-    data.setdefault("panel_note", "")
-    data.setdefault("feedback", "")
-    data.update(extra)
-    return data
 
 
-def sheets() -> list[ScoreSheet]:
-    return list(db.session.scalars(select(ScoreSheet).execution_options(populate_existing=True)))
 
 
-def open_round() -> Round:
-    return make_round(applications=3, state="open")
 
 
-def checked_member(rnd: Round) -> Membership:
-    return make_member(rnd, conflicts_checked_at=utcnow())
 
 
-def post_scores(client: FlaskClient, rnd: Round, data: dict[str, str]) -> TestResponse:
-    return submit(client, app_url(rnd), data)
 
 
 def autosave(

@@ -22,12 +22,12 @@ from grantpanel.models import (
     Conflict,
     Membership,
     Round,
-    ScoreSheet,
     User,
     as_utc,
     utcnow,
 )
 from grantpanel.services import conflicts, scoring
+from tests.app.panel_helpers import conflicts_url, score_form, sheets
 from tests.builders import make_application, make_member, make_round
 from tests.helpers import csrf_token
 
@@ -35,24 +35,12 @@ Login = Callable[[User], FlaskClient]
 SHOWN = re.compile(r'name="shown" type="hidden" value="([^"]*)"')
 
 
-def conflicts_url(rnd: Round) -> str:
-    return f"/panel/rounds/{rnd.id}/conflicts"
 
 
-def app_url(rnd: Round, index: int = 0) -> str:
-    return f"/panel/rounds/{rnd.id}/applications/{rnd.applications[index].id}"
 
 
-def score_form(rnd: Round, answers: list[str], **extra: str) -> dict[str, str]:
-    data = {f"criterion_{rnd.criteria[i].id}": a for i, a in enumerate(answers) if a}
-    data.setdefault("panel_note", "")
-    data.setdefault("feedback", "")
-    data.update(extra)
-    return data
 
 
-def sheets() -> list[ScoreSheet]:
-    return list(db.session.scalars(select(ScoreSheet).execution_options(populate_existing=True)))
 
 
 def checked_member_then_new_application(

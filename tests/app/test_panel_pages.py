@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -11,60 +10,21 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from grantpanel.extensions import db
-from grantpanel.models import Conflict, Membership, Round, ScoreSheet, User, utcnow
+from grantpanel.models import Conflict, Membership, Round, utcnow
 from grantpanel.services import conflicts, scoring
+from tests.app.panel_helpers import (
+    Login,
+    app_url,
+    checked_member,
+    conflicts_url,
+    field,
+    open_round,
+    post_scores,
+    score_form,
+    sheets,
+)
 from tests.builders import make_member, make_round, make_user
-
-Login = Callable[[User], FlaskClient]
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-def csrf_token(client: FlaskClient, url: str) -> str:
-    resp = client.get(url)
-    assert resp.status_code == 200, resp.status_code
-    match = CSRF.search(resp.get_data(as_text=True))
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def conflicts_url(rnd: Round) -> str:
-    return f"/panel/rounds/{rnd.id}/conflicts"
-
-
-def app_url(rnd: Round, index: int = 0) -> str:
-    return f"/panel/rounds/{rnd.id}/applications/{rnd.applications[index].id}"
-
-
-def field(rnd: Round, position: int) -> str:
-    return f"criterion_{rnd.criteria[position].id}"
-
-
-def score_form(rnd: Round, answers: list[str], **extra: str) -> dict[str, str]:
-    data = {field(rnd, i): a for i, a in enumerate(answers) if a}
-    data.setdefault("panel_note", "")
-    data.setdefault("feedback", "")
-    data.update(extra)
-    return data
-
-
-def post_scores(client: FlaskClient, rnd: Round, data: dict[str, str], index: int = 0,
-                follow: bool = False) -> object:
-    url = app_url(rnd, index)
-    token = csrf_token(client, url)
-    return client.post(url, data={**data, "csrf_token": token}, follow_redirects=follow)
-
-
-def sheets() -> list[ScoreSheet]:
-    return list(db.session.scalars(select(ScoreSheet).execution_options(populate_existing=True)))
-
-
-def open_round(**fields: object) -> Round:
-    return make_round(applications=3, state="open", **fields)
-
-
-def checked_member(rnd: Round) -> Membership:
-    return make_member(rnd, conflicts_checked_at=utcnow())
-
+from tests.helpers import csrf_token
 
 # --- Conflicts first -----------------------------------------------------------------------
 

@@ -1187,6 +1187,15 @@ def _ranking_tie_break(tie_break: str, rng: Any) -> None:
     _check_tie_break(tie_break, rng)
 
 
+
+def _single_round(
+    method: str, tallies: dict[int, Any], winners: tuple[int, ...], notes: list[str],
+    summary: str, details: dict[str, Any],
+) -> CountResult:
+    """The result of a one-round method: its tallies, winners and how ties were broken."""
+    rnd = CountRound(1, tallies, None, winners, (), {}, 0, "; ".join([*notes, summary]))
+    return CountResult(method, winners, (rnd,), details)
+
 def borda(
     ranks: Any,
     *,
@@ -1221,17 +1230,11 @@ def borda(
     scores = [int(s) if isinstance(s, Fraction) and s.denominator == 1 else s for s in scores]
     order, notes = _order_by_score(scores, tie_break, rng)
     winners = tuple(order[:seats])
-    rnd = CountRound(
-        1,
-        dict(enumerate(scores)),
-        None,
-        winners,
-        (),
-        {},
-        0,
-        "; ".join([*notes, f"highest Borda score: {_names(winners)}"]),
+    return _single_round(
+        "borda", dict(enumerate(scores)), winners, notes,
+        f"highest Borda score: {_names(winners)}",
+        {"pairwise": pw.tolist(), "ranking": order},
     )
-    return CountResult("borda", winners, (rnd,), {"pairwise": pw.tolist(), "ranking": order})
 
 
 def schulze(
@@ -1275,23 +1278,17 @@ def schulze(
     wins = beats.sum(axis=1)
     order, notes = _order_by_score([int(x) for x in wins], tie_break, rng)
     winners = tuple(order[:seats])
-    rnd = CountRound(
-        1,
-        {c: int(wins[c]) for c in range(n)},
-        None,
-        winners,
-        (),
-        {},
-        0,
-        "; ".join([*notes, "tallies: candidates each one beats by strongest paths"]),
-    )
     details = {
         "pairwise": pw.tolist(),
         "strongest_paths": p.tolist(),
         "strength": strength,
         "ranking": order,
     }
-    return CountResult("schulze", winners, (rnd,), details)
+    return _single_round(
+        "schulze", {c: int(wins[c]) for c in range(n)}, winners, notes,
+        "tallies: candidates each one beats by strongest paths",
+        details,
+    )
 
 
 def ranked_pairs(
@@ -1361,16 +1358,6 @@ def ranked_pairs(
         order.append(pick)
         left.remove(pick)
     winners = tuple(order[:seats])
-    rnd = CountRound(
-        1,
-        {c: int(locked[c].sum()) for c in range(n)},
-        None,
-        winners,
-        (),
-        {},
-        0,
-        "; ".join([*notes, "tallies: locked majorities each candidate holds"]),
-    )
     details = {
         "pairwise": pw.tolist(),
         "locked": locked_list,
@@ -1378,7 +1365,11 @@ def ranked_pairs(
         "strength": strength,
         "ranking": order,
     }
-    return CountResult("ranked_pairs", winners, (rnd,), details)
+    return _single_round(
+        "ranked-pairs", {c: int(locked[c].sum()) for c in range(n)}, winners, notes,
+        "tallies: locked majorities each candidate holds",
+        details,
+    )
 
 
 def approval(
@@ -1418,14 +1409,8 @@ def approval(
         counts = [float(x) for x in w @ a]
     order, notes = _order_by_score(counts, tie_break, rng)
     winners = tuple(order[:seats])
-    rnd = CountRound(
-        1,
-        dict(enumerate(counts)),
-        None,
-        winners,
-        (),
-        {},
-        0,
-        "; ".join([*notes, f"most approved: {_names(winners)}"]),
+    return _single_round(
+        "approval", dict(enumerate(counts)), winners, notes,
+        f"most approved: {_names(winners)}",
+        {"ranking": order},
     )
-    return CountResult("approval", winners, (rnd,), {"ranking": order})

@@ -71,3 +71,19 @@ def test_equal_shares_through_the_registry() -> None:
     result = METHODS["equal-shares"].function([[1, 0], [0, 1]], [10, 10], 20)
     assert result.method == "equal-shares"
     assert result.winners == (0, 1)
+
+
+def test_every_count_names_itself_by_its_registry_key() -> None:
+    import numpy as np
+
+    from voting.registry import METHODS
+
+    ranks = np.array([[0, 1, 2], [1, 2, 0], [2, 0, 1], [0, 2, 1]])
+    approvals = np.array([[1, 0, 1], [0, 1, 1], [1, 1, 0]], dtype=bool)
+    for key in ("irv", "borda", "schulze", "ranked-pairs"):
+        assert METHODS[key].function(ranks).method == key
+    assert METHODS["stv"].function(ranks, 1).method == "stv"
+    assert METHODS["approval"].function(approvals).method == "approval"
+    costs = np.array([10, 20, 30])
+    for key in ("greedy", "equal-shares"):
+        assert METHODS[key].function(approvals, costs, 40).method == key

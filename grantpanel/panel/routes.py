@@ -245,7 +245,7 @@ def application(round_id: int, application_id: int) -> ResponseReturnValue:
     already_submitted = sheet is not None and sheet.status == "submitted"
     if already_submitted:
         form.submit_scores.label.text = "Submit my changed scores"
-    can_score = rnd.state == "open"
+    can_score = scoring.is_open_for_scoring(rnd)
     return render_template(
         "panel/application.html",
         membership=m,
@@ -321,7 +321,7 @@ def declare_conflict(round_id: int, application_id: int) -> ResponseReturnValue:
     a = _application(m, application_id)
     if conflicts.is_conflicted(m, a):
         raise _stepped_aside()
-    if m.round.state in ("decided", "published"):
+    if not conflicts.can_declare(m.round):
         return render_template(
             "panel/declare_conflict.html", membership=m, round=m.round, application=a,
             form=None,

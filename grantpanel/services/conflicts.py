@@ -39,6 +39,7 @@ from grantpanel.models import (
     Application,
     Conflict,
     Membership,
+    Round,
     ScoreSheet,
     User,
     as_utc,
@@ -72,6 +73,15 @@ def _find(membership: Membership, application: Application) -> Conflict | None:
     )
 
 
+DECIDED_STATES = ("decided", "published")
+
+
+def can_declare(rnd: Round) -> bool:
+    """Conflicts can be declared until the decision is confirmed; after that they would not
+    change the count that was confirmed, so the grants team handles them by hand."""
+    return rnd.state not in DECIDED_STATES
+
+
 def declare_conflict(
     membership: Membership,
     application: Application,
@@ -88,6 +98,11 @@ def declare_conflict(
     """
     if application.round_id != membership.round_id:
         raise ConflictError("That application is not in this member's round.")
+    if not can_declare(membership.round):
+        raise ConflictError(
+            "The decision for this round is already confirmed, so a conflict can no longer "
+            "change it. Tell the grants team, who will record it and decide what to do."
+        )
     if category not in CATEGORY_LABELS:
         raise ConflictError("Choose how the person is connected to the applicant.")
     note = (note or "").strip()

@@ -159,7 +159,8 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
     }
 
 
-def _rows(inputs: dict[str, Any], outputs: dict[str, Any]) -> list[dict[str, Any]]:
+def ranked_rows(inputs: dict[str, Any], outputs: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per-application results in ranked order (unranked last), with title and amount."""
     apps = {a["id"]: a for a in inputs["applications"]}
     results = outputs["applications"]
     ranked = sorted(
@@ -197,7 +198,7 @@ def preview(rnd: Round) -> CountPreview:
     return CountPreview(
         inputs=inputs,
         outputs=outputs,
-        rows=_rows(inputs, outputs),
+        rows=ranked_rows(inputs, outputs),
         funding=outputs["funding"],
         problems=_problems(rnd),
     )

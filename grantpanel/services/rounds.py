@@ -527,15 +527,3 @@ def applications_total(rnd: Round) -> int:
 
 
 
-def ranked_rows(count: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows of a stored count (``{"inputs", "outputs"}``) in ranked order, unranked last,
-    each with the application's title and amount, as the count page shows them."""
-    apps = {a["id"]: a for a in count["inputs"]["applications"]}
-    results = sorted(
-        count["outputs"]["applications"],
-        key=lambda r: (r["rank"] is None, r["rank"] or 0, r["id"]),
-    )
-    return [
-        {**r, "title": apps[r["id"]]["title"], "amount": apps[r["id"]]["amount"]}
-        for r in results
-    ]

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grantpanel.extensions import db
-from grantpanel.models import Application, Criterion, Membership, ScoreSheet, User, utcnow
+from grantpanel.models import Application, Criterion, Membership, Round, ScoreSheet, User, utcnow
 from grantpanel.services import audit
 from grantpanel.services.conflicts import (
     conflicted_application_ids,
@@ -207,11 +207,16 @@ def check_scores(
     return errors
 
 
+def is_open_for_scoring(rnd: Round) -> bool:
+    """Members can save and change score sheets only while the round is open."""
+    return rnd.state == "open"
+
+
 def _check_open_for_scoring(membership: Membership) -> None:
     state = membership.round.state
     if state == "draft":
         raise ScoringClosedError(NOT_OPEN_MESSAGE)
-    if state != "open":
+    if not is_open_for_scoring(membership.round):
         raise ScoringClosedError(CLOSED_MESSAGE)
 
 
@@ -339,7 +344,8 @@ def can_see_others_scores(
         return False
     if is_conflicted(membership, application):
         return False
-    return not (membership.round.reveal_scores_after_close and membership.round.state == "open")
+    return not (membership.round.reveal_scores_after_close
+                and is_open_for_scoring(membership.round))
 
 
 def others_scores(

@@ -121,7 +121,7 @@ def round_edit(round_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.budget.data = rounds.format_major(rnd.budget)
         form.set_tie_break_chain(list(rnd.tie_break or []))
-    if rnd.state != "draft":
+    if rnd.state not in rounds.EDITABLE_STATES:
         return render_template("staff/round_form.html", form=form, rnd=rnd, rounds=rounds)
     if form.validate_on_submit():
         try:
@@ -621,7 +621,7 @@ def count(round_id: int) -> ResponseReturnValue:
     if rnd.state in ("decided", "published"):
         decision = counting.current_decision(rnd)
         if decision is not None:
-            rows = rounds.ranked_rows(decision.count)
+            rows = counting.ranked_rows(decision.count["inputs"], decision.count["outputs"])
             context.update(
                 decision=decision,
                 rows=rows,

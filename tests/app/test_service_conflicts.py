@@ -114,3 +114,15 @@ def test_marking_conflicts_checked_again_moves_the_time_on_and_logs_each_check(
         )
     )
     assert count == 2
+
+
+@pytest.mark.parametrize("state", ["decided", "published"])
+def test_a_conflict_cannot_be_declared_once_the_decision_is_confirmed(
+    app: Flask, state: str
+) -> None:
+    rnd = make_round(applications=1, state=state)
+    member = make_member(rnd)
+    with pytest.raises(conflicts.ConflictError, match="already confirmed"):
+        conflicts.declare_conflict(member, rnd.applications[0], category="family",
+                                   declared_by=member.user)
+    assert not conflicts.can_declare(rnd)

@@ -36,6 +36,13 @@ def _render(code: int, detail: str | None = None) -> ResponseReturnValue:
     return Response(page, status=code, mimetype="text/html")
 
 
+def _keep_allow_header(e: HTTPException, resp: ResponseReturnValue) -> None:
+    """Copy the exception's ``Allow`` header (Werkzeug's ``MethodNotAllowed``) onto ``resp``."""
+    allow = [value for name, value in e.get_headers() if name.lower() == "allow"]
+    if allow and isinstance(resp, Response):
+        resp.headers["Allow"] = allow[0]
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(e: CSRFError) -> ResponseReturnValue:
@@ -51,7 +58,11 @@ def register(app: Flask) -> None:
         detail = e.description if code in (400, 403, 404) and e.description and getattr(
             e, "plain", False
         ) else None
-        return _render(code, detail)
+        resp = _render(code, detail)
+        if code == 405:
+            # RFC 9110: a 405 names the methods that do work, on JSON and HTML answers alike.
+            _keep_allow_header(e, resp)
+        return resp
 
     @app.errorhandler(Exception)
     def server_error(e: Exception) -> ResponseReturnValue:

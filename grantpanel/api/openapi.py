@@ -22,6 +22,10 @@ TIE_BREAKS = ["higher_mean", "higher_median", "more_scores", "smaller_amount", "
 STATUSES = ["funded", "skipped", "below-line", "under-quorum", "ineligible"]
 CATEGORIES = ["works-for", "trustee", "family", "close-friend", "beneficiary", "other"]
 INVOLVEMENT = ["co-production", "co-design", "engagement", "consultation"]
+# Record ids are database integers: 1 to the largest 32-bit signed integer. A path id outside
+# this range is answered 404 like any unknown id (the app-wide URL converter's rule).
+ID_MIN = 1
+ID_MAX = 2_147_483_647
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None,
@@ -41,10 +45,14 @@ def schemas() -> dict[str, Any]:
     return {
         "Error": _obj(
             {
-                "error": {"type": "string"},
-                "detail": {"type": "string"},
-                "status": {"type": "integer"},
-            }
+                "error": {"type": "string", "description": "A short plain-English title."},
+                "detail": {"type": "string", "description": "What was wrong, what to do."},
+                "status": {"type": "integer", "minimum": 400, "maximum": 599},
+            },
+            description=(
+                "The body of every error the API answers (e.g. 404 unknown record; 405 method "
+                "not allowed, with an `Allow` header listing the methods that work)."
+            ),
         ),
         "RoundSummary": _obj(
             {
@@ -242,11 +250,16 @@ def schemas() -> dict[str, Any]:
     }
 
 
+def _error(description: str) -> dict[str, Any]:
+    """An error response: the JSON body every API error has (see the ``Error`` schema)."""
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
 def _not_found() -> dict[str, Any]:
-    return {
-        "description": "No published record for that round (unknown, or not yet published).",
-        "content": {"application/json": {"schema": _ref("Error")}},
-    }
+    return _error(
+        "No published record for that round: the id is unknown, out of range, or the round "
+        "is not published yet."
+    )
 
 
 def openapi_document(server_url: str = "/api/v1") -> dict[str, Any]:
@@ -256,7 +269,7 @@ def openapi_document(server_url: str = "/api/v1") -> dict[str, Any]:
         "in": "path",
         "required": True,
         "description": "The round's id, as listed by GET /rounds.",
-        "schema": {"type": "integer"},
+        "schema": {"type": "integer", "minimum": ID_MIN, "maximum": ID_MAX},
     }
     return {
         "openapi": "3.1.0",

@@ -94,3 +94,33 @@ def test_published_record_validates_against_the_openapi_schema(client: FlaskClie
     app_schema = doc["components"]["schemas"]["ApplicationOutput"]
     for out in record["outputs"]["applications"]:
         assert set(app_schema["required"]) <= set(out)
+
+
+def test_method_not_allowed_answers_name_the_allowed_methods(client: FlaskClient) -> None:
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        resp = client.open("/api/v1/rounds", method=method)
+        assert resp.status_code == 405
+        allowed = {m.strip() for m in resp.headers["Allow"].split(",")}
+        assert "GET" in allowed and method not in allowed
+        assert resp.mimetype == "application/json"
+        assert resp.get_json()["status"] == 405
+    page = client.put("/sign-in")
+    assert page.status_code == 405
+    assert {"GET", "POST"} <= {m.strip() for m in page.headers["Allow"].split(",")}
+    assert page.mimetype == "text/html"
+
+
+def test_openapi_documents_the_id_range_and_every_error_answer(client: FlaskClient) -> None:
+    doc = client.get("/api/v1/openapi.json").get_json()
+    error_ref = {"$ref": "#/components/schemas/Error"}
+    for template, item in doc["paths"].items():
+        for op in item.values():
+            for param in op.get("parameters", []):
+                if param["name"].endswith("_id"):
+                    assert param["schema"] == {"type": "integer", "minimum": 1,
+                                               "maximum": 2_147_483_647}
+                    assert "404" in op["responses"], template
+            for code, response in op["responses"].items():
+                assert set(response["content"]) == {"application/json"}, (template, code)
+                if code.startswith(("4", "5")):
+                    assert response["content"]["application/json"]["schema"] == error_ref

@@ -57,6 +57,8 @@ class User(db.Model):  # type: ignore[name-defined]
     phone: Mapped[str | None] = mapped_column(String(40))
     access_needs: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Set when the person's personal data was erased (services/privacy.py); never cleared.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -181,6 +183,8 @@ class Application(db.Model):  # type: ignore[name-defined]
     eligible: Mapped[bool] = mapped_column(Boolean, default=True)
     eligibility_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Set when the applicant's private details were erased (services/privacy.py).
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     round: Mapped[Round] = relationship(back_populates="applications")
 
@@ -226,6 +230,12 @@ class Conflict(db.Model):  # type: ignore[name-defined]
     note: Mapped[str] = mapped_column(Text, default="")  # private
     declared_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     declared_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Published in the decision record (schema 2): who declared it, as a role ("member" or
+    # "staff"); whether scoring had closed ("before-close" or "after-close"); and, after
+    # close, the written reason (required then, since it can change the count).
+    declared_role: Mapped[str] = mapped_column(String(10), server_default="member")
+    declared_when: Mapped[str] = mapped_column(String(12), server_default="before-close")
+    reason: Mapped[str] = mapped_column(Text, server_default="")
 
     membership: Mapped[Membership] = relationship()
     application: Mapped[Application] = relationship()

@@ -1,14 +1,20 @@
 """The decision record: canonical bytes, digest chain, overrides, building and verifying.
 
-Implements ``docs/record-format.md`` (schema version 1).
+Implements ``docs/record-format.md``: schema version 1 (frozen: every schema-1 record ever
+published keeps verifying by the rules of schema 1) and schema version 2, which new rounds
+publish.  Schema 2 is schema 1 plus who declared each conflict and when (``declared_by``,
+``when``, and for a conflict recorded after scoring closed its published ``reason``), and the
+output ``outputs.after_close``: every change made after scoring closed.
 
 Public API
 ----------
 canonical_json   the exact bytes of a published record
 record_digest    ``"sha256:" + hex`` of the canonical JSON without the ``digest`` key
 apply_overrides  the ``decision`` section: the computed funding plus staff overrides
-build_record     a complete, sealed record from the input sections
-verify_record    recompute everything and report the first mismatch (never raises)
+build_record     a complete, sealed record from the input sections (schema 1 or 2)
+record_outputs   the ``outputs`` section for the inputs' schema version
+verify_record    dispatch on ``schema_version``; recompute everything and report the first
+                 mismatch (never raises)
 VerifyReport     the named, immutable result of :func:`verify_record`
 
 Decision rule (``apply_overrides``): the funded list is the computed ``outputs.funding.funded``
@@ -21,13 +27,24 @@ ineligible application or exceed the budget: they are staff decisions, published
 reasons, and the engine records them rather than second-guessing them (the web app enforces
 its own limits before calling here).
 
-Verification (``verify_record``) checks, in order: the schema (version 1, exactly the
-top-level sections of version 1, no floats anywhere, a well-formed ``previous_digest``); the
-revealed seed against its commitment; every output recomputed from the inputs with
-:func:`voting.panel.decide_round` and compared field by field (dictionary keys in sorted
-order, list items by position), naming the first differing path such as
-``outputs.applications[3].aggregate``; the decision recomputed from the outputs and the
-recorded overrides; the digest.
+Verification (``verify_record``) reads ``schema_version`` and runs that version's steps
+(:data:`SCHEMA_VERSIONS`); an unknown version fails at ``schema_version``, naming it.  Schema
+1 checks, in order: the schema (exactly the top-level sections of version 1, no floats
+anywhere, a well-formed ``previous_digest``); the revealed seed against its commitment; every
+output recomputed from the inputs with :func:`voting.panel.decide_round` and compared field by
+field (dictionary keys in sorted order, list items by position), naming the first differing
+path such as ``outputs.applications[3].aggregate``; the decision recomputed from the outputs
+and the recorded overrides; the digest.  Schema 2 runs the same steps, with the conflict
+fields of schema 2 checked before the recount and ``outputs.after_close`` recomputed with the
+other outputs.
+
+Schema 2 counting (:func:`record_outputs`): the counting rules are exactly schema 1's
+(:func:`voting.panel.decide_round` runs on the record with each conflict cut down to its
+schema-1 fields); then ``after_close`` lists, in the order of ``conflicts``, each conflict
+whose ``when`` is ``"after-close"`` as ``{"kind": "conflict", "member", "application",
+"declared_by", "reason", "sheet_withdrawn"}``, where ``sheet_withdrawn`` is true exactly when
+``sheets`` holds a sheet (any stage) by that member for that application (the app publishes
+the sheets such a conflict withdrew, so anyone can recount with and without it).
 """
 
 from __future__ import annotations
@@ -35,20 +52,32 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from voting.draws import seed_commitment
 from voting.errors import VotingError
-from voting.panel import INPUT_KEYS, SCHEMA_VERSION, InputError, decide_round
+from voting.panel import INPUT_KEYS, InputError, decide_round
 
-__all__ = ["RECORD_KEYS", "VerifyReport", "apply_overrides", "build_record", "canonical_json",
-           "record_digest", "verify_record"]
+__all__ = ["CURRENT_SCHEMA_VERSION", "DECLARED_BY", "RECORD_KEYS", "REASON_MAX_LENGTH",
+           "SCHEMA_VERSIONS", "VerifyReport", "WHEN", "apply_overrides", "build_record",
+           "canonical_json", "record_digest", "record_outputs", "verify_record"]
 
-#: The top-level keys of a schema-version-1 record, inputs first.
+#: The top-level keys of a record (schema versions 1 and 2 alike), inputs first.
 RECORD_KEYS = ("schema_version", "voting_version", "organisation", *INPUT_KEYS[1:], "outputs",
                "decision", "previous_digest", "digest")
+#: The schema version new records are built with.
+CURRENT_SCHEMA_VERSION = 2
+#: Who declared a conflict (schema 2): the member themself, or staff.
+DECLARED_BY = ("member", "staff")
+#: When a conflict was recorded (schema 2): before scoring closed, or after.
+WHEN = ("before-close", "after-close")
+#: The longest published reason for a conflict recorded after scoring closed (schema 2).
+REASON_MAX_LENGTH = 1000
+_CONFLICT_1_KEYS = ("member", "application", "category")
+_CONFLICT_2_KEYS = (*_CONFLICT_1_KEYS, "declared_by", "when")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _BUILD_INPUT_KEYS = ("schema_version", "voting_version", "organisation", *INPUT_KEYS[1:])
 _OVERRIDE_KEYS = ("application", "action", "reason")
 _DECISION_KEYS = ("outcome", "overrides", "funded", "total")
@@ -173,6 +202,136 @@ def apply_overrides(outputs: Mapping[str, Any], overrides: Iterable[Mapping[str,
     }
 
 
+# --------------------------------------------------------------------------- schema 2
+
+
+def _conflict_2_problem(item: Any, path: str) -> InputError | None:
+    """The first way a schema-2 conflict breaks the rules of docs/record-format.md, or None.
+
+    Only the schema-2 fields are checked here (``member``, ``application`` and ``category``
+    are checked by the schema-1 recount): ``declared_by`` is ``"member"`` or ``"staff"``;
+    ``when`` is ``"before-close"`` or ``"after-close"``; an after-close conflict has
+    ``reason``, text that is not blank, at most :data:`REASON_MAX_LENGTH` characters, with no
+    control character other than tab, line feed and carriage return, and equal to itself with
+    leading and trailing white space removed; a before-close conflict has no ``reason``; no
+    other key is allowed.
+    """
+    if not isinstance(item, Mapping):
+        return InputError(path, "must be an object (a JSON mapping of names to values)")
+    allowed = (*_CONFLICT_2_KEYS, "reason")
+    for key in _CONFLICT_2_KEYS:
+        if key not in item:
+            return InputError(f"{path}.{key}", "is required but missing")
+    for key in item:
+        if key not in allowed:
+            return InputError(f"{path}.{key}", f"is not part of schema version 2 (allowed: "
+                                               f"{', '.join(allowed)})")
+    if item["declared_by"] not in DECLARED_BY:
+        return InputError(f"{path}.declared_by", f"must be 'member' or 'staff', not "
+                                                 f"{item['declared_by']!r}")
+    if item["when"] not in WHEN:
+        return InputError(f"{path}.when", f"must be 'before-close' or 'after-close', not "
+                                          f"{item['when']!r}")
+    if item["when"] == "before-close":
+        if "reason" in item:
+            return InputError(f"{path}.reason", "only a conflict recorded after scoring "
+                                                "closed carries a reason")
+        return None
+    if "reason" not in item:
+        return InputError(f"{path}.reason", "a conflict recorded after scoring closed needs "
+                                            "its published reason")
+    reason = item["reason"]
+    if not isinstance(reason, str) or not reason.strip():
+        return InputError(f"{path}.reason", "must be a written reason (text that is not blank)")
+    if reason != reason.strip():
+        return InputError(f"{path}.reason", "must not start or end with white space")
+    if len(reason) > REASON_MAX_LENGTH:
+        return InputError(f"{path}.reason", f"must be at most {REASON_MAX_LENGTH} characters, "
+                                            f"not {len(reason)}")
+    if _CONTROL_RE.search(reason):
+        return InputError(f"{path}.reason", "must not hold control characters")
+    return None
+
+
+def _check_conflicts_2(conflicts: Any) -> None:
+    if not isinstance(conflicts, (list, tuple)):
+        raise InputError("conflicts", "must be a list")
+    seen: set[tuple[Any, Any]] = set()
+    for i, item in enumerate(conflicts):
+        problem = _conflict_2_problem(item, f"conflicts[{i}]")
+        if problem:
+            raise problem
+        pair = (item.get("member"), item.get("application"))
+        if not (isinstance(pair[0], str) and isinstance(pair[1], str)):
+            continue  # the schema-1 checks name the bad member or application
+        if pair in seen:
+            raise InputError(f"conflicts[{i}]", f"{pair[0]!r} has a second conflict on "
+                                                f"{pair[1]!r}; record each conflict once")
+        seen.add(pair)
+
+
+def _schema_1_view(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """A schema-2 record's inputs as schema 1 counts them: conflicts cut to their schema-1
+    fields (the counting rules of the two versions are the same)."""
+    view = {k: inputs[k] for k in INPUT_KEYS if k in inputs}
+    view["schema_version"] = 1
+    view["conflicts"] = [{k: c[k] for k in _CONFLICT_1_KEYS if k in c}
+                         for c in inputs["conflicts"]]
+    return view
+
+
+def _after_close(inputs: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``outputs.after_close``: every conflict recorded after scoring closed, in the order of
+    ``conflicts``, with whether ``sheets`` holds a sheet it withdrew (any stage)."""
+    scored = {(s["member"], s["application"]) for s in inputs["sheets"]}
+    return [
+        {"kind": "conflict", "member": c["member"], "application": c["application"],
+         "declared_by": c["declared_by"], "reason": c["reason"],
+         "sheet_withdrawn": (c["member"], c["application"]) in scored}
+        for c in inputs["conflicts"] if c["when"] == "after-close"
+    ]
+
+
+def _outputs_1(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    return decide_round(inputs)
+
+
+def _outputs_2(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    _check_conflicts_2(inputs.get("conflicts"))
+    outputs = decide_round(_schema_1_view(inputs))
+    outputs["after_close"] = _after_close(inputs)
+    return outputs
+
+
+#: Each schema version's counting: the ``outputs`` section from the input sections.
+_OUTPUTS: dict[int, Callable[[Mapping[str, Any]], dict[str, Any]]] = {1: _outputs_1,
+                                                                       2: _outputs_2}
+#: The schema versions this library builds and verifies.
+SCHEMA_VERSIONS = tuple(sorted(_OUTPUTS))
+
+
+def _schema_version(inputs: Mapping[str, Any]) -> int:
+    version = inputs.get("schema_version")
+    if type(version) is not int or version not in _OUTPUTS:
+        raise InputError("schema_version",
+                         f"schema version {_show(version)} is not one this library knows (it "
+                         f"reads {' and '.join(map(str, SCHEMA_VERSIONS))}); a newer "
+                         "verifier may read it")
+    return version
+
+
+def record_outputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``outputs`` section of a record, by the rules of its ``schema_version``.
+
+    Schema 1: :func:`voting.panel.decide_round`.  Schema 2: the same counting, plus
+    ``after_close`` (see the module docstring).  Raises :class:`~voting.panel.InputError`
+    naming the first field that breaks the schema, ``schema_version`` for an unknown version.
+    """
+    if not isinstance(inputs, Mapping):
+        raise InputError("record", "the inputs must be an object (a JSON mapping)")
+    return _OUTPUTS[_schema_version(inputs)](inputs)
+
+
 # --------------------------------------------------------------------------- building
 
 
@@ -202,19 +361,21 @@ def build_record(inputs: Mapping[str, Any], *, overrides: Iterable[Mapping[str, 
                  previous_digest: str | None = None) -> dict[str, Any]:
     """A complete decision record, sealed with its digest.
 
-    ``inputs`` holds the input sections (``schema_version``, ``voting_version``,
+    ``inputs`` holds the input sections (``schema_version`` 1 or 2, ``voting_version``,
     ``organisation``, ``round``, ``rules``, ``rubric``, ``applications``, ``panel``,
     ``sheets``, ``conflicts``, ``randomness``); ``outputs``, ``decision``,
     ``previous_digest`` and ``digest`` are ignored, so an old record can be passed; any other
     key is refused.  Checks the seed against its commitment first, then computes the outputs
-    (:func:`voting.panel.decide_round`) and the decision (:func:`apply_overrides`).  The
-    result is a plain JSON-ready dict whose :func:`canonical_json` is the published file.
+    by the rules of the inputs' schema version (:func:`record_outputs`) and the decision
+    (:func:`apply_overrides`).  The result is a plain JSON-ready dict whose
+    :func:`canonical_json` is the published file.
     """
     if not isinstance(inputs, Mapping):
         raise InputError("record", "the inputs must be an object (a JSON mapping)")
+    version = _schema_version(inputs)
     for key in inputs:
         if key not in RECORD_KEYS:
-            raise InputError(key, f"is not part of schema version {SCHEMA_VERSION}")
+            raise InputError(key, f"is not part of schema version {version}")
     for key in _BUILD_INPUT_KEYS:
         if key not in inputs:
             raise InputError(key, "is required but missing")
@@ -226,7 +387,7 @@ def build_record(inputs: Mapping[str, Any], *, overrides: Iterable[Mapping[str, 
     _check_previous_digest(previous_digest)
     # A JSON round trip gives a plain copy: the record does not share objects with the caller.
     record: dict[str, Any] = json.loads(canonical_json({k: inputs[k] for k in _BUILD_INPUT_KEYS}))
-    record["outputs"] = decide_round(record)
+    record["outputs"] = record_outputs(record)
     record["decision"] = apply_overrides(record["outputs"], list(overrides),
                                          record["applications"])
     record["previous_digest"] = previous_digest
@@ -314,22 +475,14 @@ class _Mismatch(Exception):
         self.message = message
 
 
-def _check_schema(record: Any, checks: list[str]) -> None:
-    if not isinstance(record, Mapping):
-        raise _Mismatch("record", "a decision record must be a JSON object")
-    version = record.get("schema_version")
-    if "schema_version" not in record:
-        raise _Mismatch("schema_version", "the record has no schema_version")
-    if type(version) is not int or version != SCHEMA_VERSION:
-        raise _Mismatch("schema_version",
-                        f"this verifier reads schema version {SCHEMA_VERSION}, "
-                        f"the record says {_show(version)}")
+def _check_schema(record: Mapping[str, Any], version: int, checks: list[str]) -> None:
+    """The sections every schema version has (1 and 2 alike: the same top-level keys)."""
     for key in RECORD_KEYS:
         if key not in record:
             raise _Mismatch(key, f"the record has no {key!r} section")
     for key in sorted(record, key=str):
         if key not in RECORD_KEYS:
-            raise _Mismatch(str(key), f"{key!r} is not part of schema version {SCHEMA_VERSION}")
+            raise _Mismatch(str(key), f"{key!r} is not part of schema version {version}")
     problem = _plain_json_problem(record, "")
     if problem:
         raise _Mismatch(problem[0] or "record", problem[1])
@@ -342,25 +495,20 @@ def _check_schema(record: Any, checks: list[str]) -> None:
         raise _Mismatch(e.path, e.requirement) from None
     if not isinstance(record["digest"], str) or not _DIGEST_RE.match(record["digest"]):
         raise _Mismatch("digest", "must be 'sha256:' followed by 64 lowercase hex characters")
-    checks.append(f"schema version {SCHEMA_VERSION}, written by voting "
+    checks.append(f"schema version {version}, written by voting "
                   f"{record['voting_version']}, with every section present and no floats")
 
 
-def _verify_steps(record: Any, checks: list[str]) -> None:
-    _check_schema(record, checks)
-
+def _check_seed(record: Mapping[str, Any], checks: list[str]) -> None:
     try:
         _check_commitment(record["randomness"])
     except InputError as e:
         raise _Mismatch(e.path, e.requirement) from None
     checks.append(f"seed matches its published commitment {_short(record['randomness']['commitment'])}")
 
-    try:
-        outputs = decide_round(record)
-    except InputError as e:
-        raise _Mismatch(e.path, f"the inputs cannot be counted: {e.requirement}") from None
-    except VotingError as e:  # pragma: no cover - every input error carries a path
-        raise _Mismatch("record", f"the inputs cannot be counted: {e}") from None
+
+def _check_outputs(record: Mapping[str, Any], outputs: dict[str, Any],
+                   checks: list[str]) -> None:
     diff = _first_difference(outputs, record["outputs"], "outputs")
     if diff:
         raise _Mismatch(diff[0], f"{diff[1]} (the inputs or this output were edited)")
@@ -378,6 +526,10 @@ def _verify_steps(record: Any, checks: list[str]) -> None:
                   f"{_money(rnd['budget'], currency)} budget ({rnd['involvement']}, "
                   f"fit rule {record['rules']['fit_rule']!r})")
 
+
+def _check_decision(record: Mapping[str, Any], outputs: dict[str, Any],
+                    checks: list[str]) -> None:
+    currency = record["round"]["currency"]
     decision = record["decision"]
     if not isinstance(decision, Mapping):
         raise _Mismatch("decision", "the decision must be an object")
@@ -400,6 +552,8 @@ def _verify_steps(record: Any, checks: list[str]) -> None:
     checks.append(f"decision: {how}; {len(expected['funded'])} funded, total "
                   f"{_money(expected['total'], currency)}")
 
+
+def _check_digest(record: Mapping[str, Any], checks: list[str]) -> None:
     digest = record_digest(record)
     if digest != record["digest"]:
         raise _Mismatch("digest", f"the record's contents hash to {digest}, not the digest it "
@@ -410,10 +564,71 @@ def _verify_steps(record: Any, checks: list[str]) -> None:
     checks.append(f"digest {_short(digest)} matches the record's contents ({chain})")
 
 
+def _recount(count: Callable[[Mapping[str, Any]], dict[str, Any]],
+             record: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return count(record)
+    except InputError as e:
+        raise _Mismatch(e.path, f"the inputs cannot be counted: {e.requirement}") from None
+    except VotingError as e:  # pragma: no cover - every input error carries a path
+        raise _Mismatch("record", f"the inputs cannot be counted: {e}") from None
+
+
+def _verify_schema_1(record: Mapping[str, Any], checks: list[str]) -> None:
+    """Schema 1 (frozen): sections, seed, outputs, decision, digest."""
+    _check_schema(record, 1, checks)
+    _check_seed(record, checks)
+    outputs = _recount(_outputs_1, record)
+    _check_outputs(record, outputs, checks)
+    _check_decision(record, outputs, checks)
+    _check_digest(record, checks)
+
+
+def _verify_schema_2(record: Mapping[str, Any], checks: list[str]) -> None:
+    """Schema 2: schema 1's steps, with the conflict fields of schema 2 checked and the
+    after-close changes recomputed with the other outputs."""
+    _check_schema(record, 2, checks)
+    _check_seed(record, checks)
+    outputs = _recount(_outputs_2, record)
+    _check_outputs(record, outputs, checks)
+    late = outputs["after_close"]
+    withdrawn = sum(1 for c in late if c["sheet_withdrawn"])
+    checks.append(
+        "no conflict was recorded after scoring closed" if not late else
+        f"{_plural(len(late), 'conflict')} recorded after scoring closed, each with its "
+        f"published reason ({_plural(withdrawn, 'score sheet')} withdrawn by them)")
+    _check_decision(record, outputs, checks)
+    _check_digest(record, checks)
+
+
+#: Each schema version's verification steps (docs/record-format.md).  Schema 1 is frozen.
+_VERIFIERS: dict[int, Callable[[Mapping[str, Any], list[str]], None]] = {
+    1: _verify_schema_1,
+    2: _verify_schema_2,
+}
+
+
+def _verify_steps(record: Any, checks: list[str]) -> None:
+    if not isinstance(record, Mapping):
+        raise _Mismatch("record", "a decision record must be a JSON object")
+    if "schema_version" not in record:
+        raise _Mismatch("schema_version", "the record has no schema_version")
+    version = record["schema_version"]
+    verify = _VERIFIERS.get(version) if type(version) is int else None
+    if verify is None:
+        known = " and ".join(str(v) for v in sorted(_VERIFIERS))
+        raise _Mismatch("schema_version",
+                        f"the record says schema version {_show(version)}, which this "
+                        f"verifier does not know (it reads schema versions {known}); get a "
+                        "newer verifier from the organisation that published the record")
+    verify(record, checks)
+
+
 def verify_record(record: Any) -> VerifyReport:
     """Check a decision record: recompute every output and the decision, check the digest.
 
-    Never raises on a bad record: a malformed or edited record gives ``ok=False`` with
+    Dispatches on ``schema_version`` (an unknown version fails at ``schema_version``, naming
+    it).  Never raises on a bad record: a malformed or edited record gives ``ok=False`` with
     ``mismatch`` naming the first field that failed and ``message`` saying why.  The order of
     checks is in the module docstring.
     """

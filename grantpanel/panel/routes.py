@@ -12,16 +12,22 @@ never a redirect or a page.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
+from wtforms import Field, TextAreaField
+from wtforms.validators import ValidationError
 
 from grantpanel.extensions import db
-from grantpanel.models import Application, Membership, ScoreSheet, as_utc
+from grantpanel.models import Application, Conflict, Membership, ScoreSheet, as_utc
 from grantpanel.panel import bp
 from grantpanel.panel.forms import (
+    ConflictsForm,
     DeclareConflictForm,
     ScoreSheetForm,
     conflicts_form_class,
@@ -105,11 +111,49 @@ def home() -> ResponseReturnValue:
     return render_template("panel/home.html", rounds=rounds)
 
 
+REASON_LABEL = "Why are you telling us now?"
+REASON_HINT = (
+    "Scoring has closed, so stepping aside now takes your score out of a finished count. "
+    "Tell us briefly why. Your reason is published with the decision (not your name), so do "
+    f"not include names or private details. Up to {conflicts.REASON_MAX_LENGTH:,} characters."
+)
+
+_F = TypeVar("_F", bound=FlaskForm)
+
+
+def _with_reason(base: type[_F]) -> type[_F]:
+    """``base`` plus the published reason a conflict needs once scoring has closed.
+
+    On the conflicts screen the reason is needed only when an applicant is ticked; the rule
+    for a good reason is :func:`grantpanel.services.conflicts.reason_problem`.
+    """
+
+    def validate_reason(form: FlaskForm, field: Field) -> None:
+        if isinstance(form, ConflictsForm) and not form.ticked():
+            return
+        problem = conflicts.reason_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)
+
+    attrs = {
+        "reason": TextAreaField(REASON_LABEL, description=REASON_HINT),
+        "validate_reason": validate_reason,
+    }
+    return type(f"{base.__name__}WithReason", (base,), attrs)
+
+
 @bp.route("/rounds/<int:round_id>/conflicts", methods=["GET", "POST"])
 def check_conflicts(round_id: int) -> ResponseReturnValue:
     m = _membership(round_id)
     declared = list(db.session.scalars(conflicts.conflicts_for(m)))
     declared_ids = {c.application_id for c in declared}
+    if not conflicts.can_declare(m.round):
+        # The decision is confirmed: nothing to tick; show what they told us and who to ask.
+        return render_template(
+            "panel/conflicts.html", membership=m, round=m.round, form=None,
+            applications=[], added_since=False, declared=declared,
+            category_labels=conflicts.CATEGORY_LABELS, needs_reason=False,
+        )
     unchecked = conflicts.unchecked_applications(m)
     # Added since the member last checked: ask about those only. Otherwise (first visit, or a
     # look back) every applicant they have not already told us about.
@@ -117,7 +161,9 @@ def check_conflicts(round_id: int) -> ResponseReturnValue:
     applications = unchecked or [
         a for a in conflicts.round_applications(m) if a.id not in declared_ids
     ]
-    form = conflicts_form_class(applications)()
+    needs_reason = conflicts.needs_reason(m.round)
+    form_class = conflicts_form_class(applications)
+    form = (_with_reason(form_class) if needs_reason else form_class)()
     listed = ",".join(str(a.id) for a in applications)
     if applications and form.validate_on_submit():
         if form.shown.data and form.shown.data != listed:
@@ -128,15 +174,23 @@ def check_conflicts(round_id: int) -> ResponseReturnValue:
             )
         else:
             ticked = form.ticked()
-            for a in applications:
-                if a.id in ticked:
-                    conflicts.declare_conflict(
-                        m,
-                        a,
-                        category=form.category(a.id).data,
-                        note=form.note(a.id).data or "",
-                        declared_by=current_user,
-                    )
+            reason = (form.reason.data or "") if needs_reason else ""
+            try:
+                for a in applications:
+                    if a.id in ticked:
+                        conflicts.declare_conflict(
+                            m,
+                            a,
+                            category=form.category(a.id).data,
+                            note=form.note(a.id).data or "",
+                            declared_by=current_user,
+                            reason=reason,
+                        )
+            except conflicts.ConflictError as e:
+                db.session.rollback()
+                form.form_errors.append(str(e))
+                return _conflicts_page(m, form, applications, added_since, declared,
+                                       needs_reason)
             conflicts.mark_conflicts_checked(m)
             db.session.commit()
             if ticked:
@@ -151,6 +205,12 @@ def check_conflicts(round_id: int) -> ResponseReturnValue:
                 flash("Thank you. You have told us you have no ties to any of the applicants.")
             return redirect(url_for("panel.round_queue", round_id=round_id))
     form.shown.data = listed
+    return _conflicts_page(m, form, applications, added_since, declared, needs_reason)
+
+
+def _conflicts_page(m: Membership, form: ConflictsForm, applications: list[Application],
+                    added_since: bool, declared: list[Conflict],
+                    needs_reason: bool) -> ResponseReturnValue:
     return render_template(
         "panel/conflicts.html",
         membership=m,
@@ -160,6 +220,7 @@ def check_conflicts(round_id: int) -> ResponseReturnValue:
         added_since=added_since,
         declared=declared,
         category_labels=conflicts.CATEGORY_LABELS,
+        needs_reason=needs_reason,
     )
 
 
@@ -324,14 +385,16 @@ def declare_conflict(round_id: int, application_id: int) -> ResponseReturnValue:
     if not conflicts.can_declare(m.round):
         return render_template(
             "panel/declare_conflict.html", membership=m, round=m.round, application=a,
-            form=None,
+            form=None, needs_reason=False,
         )
-    form = DeclareConflictForm()
+    needs_reason = conflicts.needs_reason(m.round)
+    form = (_with_reason(DeclareConflictForm) if needs_reason else DeclareConflictForm)()
     if form.validate_on_submit():
         try:
             conflicts.declare_conflict(
                 m, a, category=form.category.data, note=form.note.data or "",
                 declared_by=current_user,
+                reason=(form.reason.data or "") if needs_reason else "",
             )
         except conflicts.ConflictError as e:
             db.session.rollback()
@@ -344,5 +407,6 @@ def declare_conflict(round_id: int, application_id: int) -> ResponseReturnValue:
             )
             return redirect(url_for("panel.round_queue", round_id=round_id))
     return render_template(
-        "panel/declare_conflict.html", membership=m, round=m.round, application=a, form=form
+        "panel/declare_conflict.html", membership=m, round=m.round, application=a, form=form,
+        needs_reason=needs_reason,
     )

@@ -21,6 +21,13 @@ Public API:
 - :func:`needs_conflict_check` -- whether the member must see the conflicts screen before
   going on
 
+**After scoring closes** (the round is no longer draft or open) a new conflict still withdraws
+the member's sheet, and so can change the count that staff may already have seen. It then needs
+a written reason (plain text, at most :data:`REASON_MAX_LENGTH` characters, no control
+characters), which is published in the decision record with who declared it (``"member"`` or
+``"staff"``) and when (``"after-close"``). Once the decision is confirmed or published no
+conflict can be recorded at all (:func:`can_declare`).
+
 The rule for "unchecked" lives here and nowhere else: an application is unchecked for a member
 if it was added (``Application.created_at``) after the member last confirmed the conflicts
 screen (``Membership.conflicts_checked_at``). Staff may add applications while a round is
@@ -46,6 +53,7 @@ from grantpanel.models import (
     utcnow,
 )
 from grantpanel.services import audit
+from grantpanel.textcheck import text_problem
 
 CATEGORIES: list[tuple[str, str]] = [
     ("works-for", "I work or volunteer for them"),
@@ -58,6 +66,14 @@ CATEGORIES: list[tuple[str, str]] = [
 CATEGORY_LABELS: dict[str, str] = dict(CATEGORIES)
 
 NOTE_MAX_LENGTH = 2000
+REASON_MAX_LENGTH = 1000
+
+# Who declared a conflict, as published: the member themself, or staff on their behalf.
+MEMBER, STAFF = "member", "staff"
+# When, as published: while the round was a draft or open, or after scoring closed.
+BEFORE_CLOSE, AFTER_CLOSE = "before-close", "after-close"
+# States in which scoring has not yet closed: a conflict then needs no reason.
+_BEFORE_CLOSE_STATES = ("draft", "open")
 
 
 class ConflictError(ValueError):
@@ -76,10 +92,37 @@ def _find(membership: Membership, application: Application) -> Conflict | None:
 DECIDED_STATES = ("decided", "published")
 
 
+DECIDED_MESSAGE = (
+    "The decision for this round is already confirmed, so a conflict can no longer change "
+    "it. Tell the grants team, who will record it and decide what to do."
+)
+
+
 def can_declare(rnd: Round) -> bool:
     """Conflicts can be declared until the decision is confirmed; after that they would not
     change the count that was confirmed, so the grants team handles them by hand."""
     return rnd.state not in DECIDED_STATES
+
+
+def needs_reason(rnd: Round) -> bool:
+    """True once scoring has closed (the round is no longer draft or open): a new conflict
+    then withdraws a sheet from a finished count, so it needs a written, published reason."""
+    return rnd.state not in _BEFORE_CLOSE_STATES
+
+
+def reason_problem(reason: str) -> str | None:
+    """Why ``reason`` cannot be the published reason for a conflict after close, or None."""
+    if not reason.strip():
+        return (
+            "Scoring has closed, so a conflict now changes a finished count. Write the reason "
+            "it is being recorded now. The reason is published with the decision."
+        )
+    return text_problem(reason.strip(), max_length=REASON_MAX_LENGTH, label="The reason")
+
+
+def declared_role(membership: Membership, declared_by: User) -> str:
+    """``"member"`` when the member declared it themself, otherwise ``"staff"``."""
+    return MEMBER if declared_by.id == membership.user_id else STAFF
 
 
 def declare_conflict(
@@ -89,28 +132,38 @@ def declare_conflict(
     category: str,
     note: str = "",
     declared_by: User,
+    reason: str = "",
 ) -> Conflict:
     """Record that ``membership`` has a tie to ``application`` and withdraw their scores.
 
     Declaring the same conflict twice returns the first declaration unchanged. Any score
     sheet the member gave the application (at any stage) gets status ``withdrawn``: it is
-    kept for the record but never counted. The caller commits.
+    kept for the record but never counted. Who declared it is stored as a role
+    (:func:`declared_role`) and when as ``"before-close"`` or ``"after-close"``
+    (:func:`needs_reason`); after close a new conflict needs ``reason`` (checked by
+    :func:`reason_problem`, stored stripped, published); before close ``reason`` is ignored.
+    Refused once the decision is confirmed or published. The caller commits.
     """
     if application.round_id != membership.round_id:
         raise ConflictError("That application is not in this member's round.")
-    if not can_declare(membership.round):
-        raise ConflictError(
-            "The decision for this round is already confirmed, so a conflict can no longer "
-            "change it. Tell the grants team, who will record it and decide what to do."
-        )
+    rnd = membership.round
+    if not can_declare(rnd):
+        raise ConflictError(DECIDED_MESSAGE)
     if category not in CATEGORY_LABELS:
         raise ConflictError("Choose how the person is connected to the applicant.")
     note = (note or "").strip()
-    if len(note) > NOTE_MAX_LENGTH:
-        raise ConflictError(f"Keep the note to {NOTE_MAX_LENGTH} characters or fewer.")
+    problem = text_problem(note, max_length=NOTE_MAX_LENGTH, label="The note")
+    if problem:
+        raise ConflictError(problem)
 
     conflict = _find(membership, application)
     if conflict is None:
+        after_close = needs_reason(rnd)
+        reason = (reason or "").strip() if after_close else ""
+        if after_close:
+            problem = reason_problem(reason)
+            if problem:
+                raise ConflictError(problem)
         conflict = Conflict(
             membership_id=membership.id,
             application_id=application.id,
@@ -118,6 +171,9 @@ def declare_conflict(
             note=note,
             declared_by_id=declared_by.id,
             declared_at=utcnow(),
+            declared_role=declared_role(membership, declared_by),
+            declared_when=AFTER_CLOSE if after_close else BEFORE_CLOSE,
+            reason=reason,
         )
         try:
             with db.session.begin_nested():
@@ -137,6 +193,9 @@ def declare_conflict(
                 membership_id=membership.id,
                 application_id=application.id,
                 category=category,
+                declared_role=conflict.declared_role,
+                declared_when=conflict.declared_when,
+                reason=conflict.reason,
             )
 
     _withdraw_sheets(membership, application, actor=declared_by)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 import voting
 from grantpanel.extensions import db
@@ -29,10 +29,12 @@ from grantpanel.models import (
 )
 from grantpanel.presenters import money
 from grantpanel.services import transitions
+from grantpanel.services.conflicts import AFTER_CLOSE
 from voting.draws import DRAW_PROCEDURE
 from voting.errors import VotingError
+from voting.record import record_outputs
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # the record schema record_inputs writes (docs/record-format.md)
 BINDING_LEVELS = ("co-production",)
 TIE_BREAK_KEYS = ("higher_mean", "higher_median", "more_scores", "smaller_amount")
 
@@ -65,10 +67,15 @@ def tie_break_chain(rnd: Round) -> list[str]:
 
 
 def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dict[str, Any]:
-    """The input sections of the decision record for ``rnd`` (see docs/record-format.md).
+    """The input sections of the decision record for ``rnd`` (schema 2, see
+    docs/record-format.md).
 
     Only public fields of applications and pseudonyms of members go in; private notes,
-    feedback, names and emails never do.
+    feedback, names and emails never do.  Each conflict carries who declared it (``member``
+    or ``staff``) and when (``before-close`` or ``after-close``), and an after-close one its
+    published reason.  ``sheets`` holds the submitted sheets, plus every sheet that had been
+    submitted and was then withdrawn by a conflict recorded after scoring closed: the count
+    sets it aside (its member has a conflict), and anyone can recount with and without it.
     """
     if rnd.seed is None or rnd.seed_commitment is None:
         raise CountError("This round has no random seed yet. It gets one when scoring opens.")
@@ -78,14 +85,25 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
     keys = [c.key for c in criteria]
     apps = sorted(rnd.applications, key=lambda a: a.reference)
     ref = {a.id: a.reference for a in apps}
-    sheets = db.session.scalars(
-        select(ScoreSheet)
-        .where(ScoreSheet.application_id.in_(ref), ScoreSheet.status == "submitted")
-        .order_by(ScoreSheet.id)
-    ).all()
     conflicts = db.session.scalars(
         select(Conflict).where(Conflict.application_id.in_(ref)).order_by(Conflict.id)
     ).all()
+    late = {(c.membership_id, c.application_id) for c in conflicts
+            if c.declared_when == AFTER_CLOSE}
+    sheets = [
+        s for s in db.session.scalars(
+            select(ScoreSheet)
+            .where(
+                ScoreSheet.application_id.in_(ref),
+                or_(
+                    ScoreSheet.status == "submitted",
+                    and_(ScoreSheet.status == "withdrawn", ScoreSheet.submitted_at.is_not(None)),
+                ),
+            )
+            .order_by(ScoreSheet.id)
+        )
+        if s.status == "submitted" or (s.membership_id, s.application_id) in late
+    ]
     return {
         "schema_version": SCHEMA_VERSION,
         "voting_version": voting.__version__,
@@ -147,6 +165,9 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
                 "member": pseudonym[c.membership_id],
                 "application": ref[c.application_id],
                 "category": c.category,
+                "declared_by": c.declared_role,
+                "when": c.declared_when,
+                **({"reason": c.reason} if c.declared_when == AFTER_CLOSE else {}),
             }
             for c in conflicts
             if c.membership_id in pseudonym
@@ -192,7 +213,7 @@ def preview(rnd: Round) -> CountPreview:
         raise CountError("You can run the count once scoring has closed.")
     inputs = record_inputs(rnd)
     try:
-        outputs = voting.decide_round(inputs)
+        outputs = record_outputs(inputs)  # by the rules of the inputs' schema version
     except VotingError as e:
         raise CountError(f"The count could not be run: {e}.") from e
     return CountPreview(

@@ -3,6 +3,7 @@ call the same checks so a mistake is shown beside the field that caused it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -31,7 +32,9 @@ from wtforms.validators import (
 )
 
 from grantpanel.services import applications as apps_service
+from grantpanel.services import conflicts as conflicts_service
 from grantpanel.services import rounds
+from grantpanel.textcheck import text_problem
 
 NO_TIE_BREAK = ""
 
@@ -247,50 +250,49 @@ class CriterionForm(FlaskForm):
 
 
 class ApplicationForm(FlaskForm):
+    """Add or change an application. Every field is checked by the service's checker for it
+    (the same ones the CSV import uses); ``reference_taken`` asks whether another application
+    in the round has a reference (the view sets it; the service checks again under a lock)."""
+
     reference = StringField(
         "Reference (optional)",
-        description="Leave empty to get the next one, like A-004.",
+        description="Leave empty to get the next one, like A-004. "
+        f"Up to {apps_service.MAX_REFERENCE} characters.",
         validators=[Optional()],
     )
     applicant_name = StringField(
         "Applicant's name or group",
-        description="Private: shown to staff and the panel, never published.",
-        validators=[
-            DataRequired("Enter the applicant's name."),
-            Length(max=200, message="Keep the name to 200 characters or fewer."),
-        ],
+        description="Private: shown to staff and the panel, never published. "
+        f"Up to {apps_service.MAX_NAME} characters.",
+        validators=[DataRequired("Enter the applicant's name.")],
     )
     contact_email = EmailField(
         "Contact email (optional)",
         description="Private.",
-        validators=[
-            Optional(),
-            Email("Enter an email address in the right form, like name@example.org."),
-        ],
+        validators=[Optional()],
     )
     title = StringField(
         "Title",
-        description="Public.",
-        validators=[
-            DataRequired("Enter a title for the application."),
-            Length(max=200, message="Keep the title to 200 characters or fewer."),
-        ],
+        description=f"Public. Up to {apps_service.MAX_TITLE} characters.",
+        validators=[DataRequired("Enter a title for the application.")],
     )
     summary = TextAreaField(
         "Summary",
-        description="Public: a few sentences about the project.",
+        description="Public: a few sentences about the project. "
+        f"Up to {apps_service.MAX_SUMMARY:,} characters.",
         validators=[DataRequired("Write a short summary of the project.")],
     )
     answers = TextAreaField(
         "Answers to the application questions (optional)",
-        description="Shown to the panel, not published.",
+        description="Shown to the panel, not published. "
+        f"Up to {apps_service.MAX_ANSWERS:,} characters.",
     )
     amount = StringField("Amount asked for", description="Like 1500 or 1,500.00.")
     submit = SubmitField("Save the application")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.used_references: set[str] = set()
+        self.reference_taken: Callable[[str], bool] = lambda _ref: False
         self.unit = "pounds"
         self.amount_minor: int | None = None
 
@@ -300,16 +302,31 @@ class ApplicationForm(FlaskForm):
             return
         problem = apps_service.reference_problem(ref)
         if problem:
-            raise ValidationError(problem[0].upper() + problem[1:] + ".")
-        if ref.lower() in {r.lower() for r in self.used_references}:
+            raise ValidationError(apps_service.as_sentence(problem))
+        if self.reference_taken(ref):
             raise ValidationError(
                 f"Reference '{ref}' is already used in this round. Choose another, or leave "
                 "it empty."
             )
 
+    def validate_contact_email(self, field: Field) -> None:
+        problem = apps_service.email_problem((field.data or "").strip())
+        if problem:
+            raise ValidationError(apps_service.as_sentence(problem))
+
+    def _check_text(self, field: Field) -> None:
+        problem = apps_service.text_field_problem(field.name, (field.data or "").strip())
+        if problem:
+            raise ValidationError(apps_service.as_sentence(problem))
+
+    validate_applicant_name = _check_text
+    validate_title = _check_text
+    validate_summary = _check_text
+    validate_answers = _check_text
+
     def validate_amount(self, field: Field) -> None:
         try:
-            self.amount_minor = rounds.parse_money(field.data, unit=self.unit)
+            self.amount_minor = apps_service.parse_amount(field.data, unit=self.unit)
         except rounds.MoneyError as e:
             raise ValidationError(f"The amount {e}.") from e
 
@@ -404,15 +421,40 @@ class ConflictForm(FlaskForm):
     )
     note = TextAreaField(
         "Note (optional)",
-        description="Private: staff only. Never published.",
+        description="Private: staff only. Never published. Up to 2,000 characters.",
         validators=[Length(max=2000, message="Keep the note to 2000 characters or fewer.")],
     )
+    reason = TextAreaField(
+        "Why are you recording this conflict now?",
+        description=(
+            "Scoring has closed, so this conflict withdraws a score from a finished count and "
+            "can change the result. Your reason is published with the decision, next to any "
+            "changes made by staff, so do not include names or private details. Up to "
+            f"{conflicts_service.REASON_MAX_LENGTH:,} characters."
+        ),
+    )
     submit = SubmitField("Record the conflict")
+
+    # Set by the view: true once scoring has closed (conflicts_service.needs_reason).
+    reason_required = False
 
     def set_categories(self, categories: list[tuple[str, str]]) -> None:
         self.category.choices = options(
             [(key, STAFF_CATEGORY_LABELS.get(key, label)) for key, label in categories]
         )
+
+    def validate_note(self, field: Field) -> None:
+        problem = text_problem(field.data or "", max_length=conflicts_service.NOTE_MAX_LENGTH,
+                               label="The note")
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_reason(self, field: Field) -> None:
+        if not self.reason_required:
+            return
+        problem = conflicts_service.reason_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)
 
 
 class ActionForm(FlaskForm):
@@ -460,3 +502,57 @@ def build_decide_form(rows: list[dict[str, Any]], formdata: Any = None) -> Flask
             ),
         )
     return DecideForm(formdata=formdata) if formdata is not None else DecideForm()
+
+
+# --- data protection: find a person, erase their data (services/privacy.py) -----------------
+
+
+class PeopleSearchForm(FlaskForm):
+    """The people search box (a GET form: it changes nothing, so it has no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(
+        "Name or email address",
+        description="Type part of a name or email address: at least 2 characters.",
+        validators=[Length(max=254, message="Type 254 characters or fewer.")],
+    )
+
+    def validate_q(self, field: Field) -> None:
+        problem = text_problem(field.data or "", max_length=254, label="The search")
+        if problem:
+            raise ValidationError(problem)
+
+
+class EraseForm(FlaskForm):
+    """Erase a person's personal data: a typed confirmation and a reason (for the audit log)."""
+
+    confirm = StringField(
+        "To confirm, type the word erase",
+        validators=[Length(max=20, message="Type only the word erase.")],
+    )
+    reason = TextAreaField(
+        "Why is this person's data being erased?",
+        description=(
+            "For example: they asked us to erase it. This is kept in the audit log for good, "
+            "so do not include their name or other personal details. Up to 500 characters."
+        ),
+    )
+    submit = SubmitField("Erase this person's personal data")
+
+    def validate_confirm(self, field: Field) -> None:
+        from grantpanel.services import privacy
+
+        if (field.data or "").strip().lower() != privacy.CONFIRM_WORD:
+            raise ValidationError(
+                "Type the word erase in the box to confirm. Nothing has been erased yet."
+            )
+
+    def validate_reason(self, field: Field) -> None:
+        from grantpanel.services import privacy
+
+        try:
+            privacy.clean_reason(field.data or "")
+        except privacy.PrivacyError as e:
+            raise ValidationError(str(e)) from e

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -276,7 +285,7 @@ def applications(round_id: int) -> ResponseReturnValue:
 
 def _application_form(rnd: Round, obj: Any = None, besides: Any = None) -> ApplicationForm:
     form = ApplicationForm(obj=obj)
-    form.used_references = {a.reference for a in rnd.applications if a is not besides}
+    form.reference_taken = lambda ref: apps_service.reference_taken(rnd, ref, besides=besides)
     form.unit = rounds.CURRENCY_UNITS.get(rnd.currency, "pounds")
     return form
 
@@ -386,31 +395,42 @@ def application_eligibility(round_id: int, application_id: int) -> ResponseRetur
 def applications_import(round_id: int) -> ResponseReturnValue:
     rnd = _round_or_404(round_id)
     form = ImportForm()
-    report: list[apps_service.ImportProblem] = []
+    rejected: apps_service.ImportRejected | None = None
     status = 200
     if form.validate_on_submit():
         try:
-            added = apps_service.import_csv(rnd, current_user, form.file.data.read())
+            added = apps_service.import_csv(
+                rnd,
+                current_user,
+                form.file.data.stream,
+                max_rows=current_app.config["IMPORT_MAX_ROWS"],
+            )
         except apps_service.ImportRejected as e:
             db.session.rollback()
-            report = e.problems
-            form.file.errors = [
-                f"{e} Fix the file and upload it again: the list below shows every problem."
-            ]
+            if all(p.line is None for p in e.problems):  # about the whole file: say it plainly
+                form.file.errors = [p.message for p in e.problems]
+            else:
+                rejected = e
+                form.file.errors = [
+                    f"{e} Fix the file and upload it again: the list below shows "
+                    + ("every problem." if not e.unlisted else f"the first {len(e.problems)}.")
+                ]
             status = 400
         except apps_service.ApplicationError as e:
             form.file.errors = [str(e)]
             status = 400
         else:
             db.session.commit()
-            flash(f"{len(added)} application{'s' if len(added) != 1 else ''} imported.")
+            flash(f"{added.count:,} application{'s' if added.count != 1 else ''} imported.")
             return redirect(url_for("staff.applications", round_id=rnd.id))
     page = render_template(
         "staff/applications_import.html",
         form=form,
         rnd=rnd,
-        report=report,
+        rejected=rejected,
         columns=apps_service.CSV_COLUMNS,
+        max_rows=current_app.config["IMPORT_MAX_ROWS"],
+        max_upload_mb=current_app.config["MAX_UPLOAD_MB"],
         editable=rnd.state in apps_service.EDITABLE_STATES,
     )
     return page, status
@@ -526,7 +546,9 @@ def conflict_new(round_id: int) -> ResponseReturnValue:
         [(a.id, f"{a.reference}: {a.title} ({a.applicant_name})") for a in rnd.applications]
     )
     form.set_categories(conflicts_service.CATEGORIES)
-    if form.validate_on_submit():
+    form.reason_required = conflicts_service.needs_reason(rnd)
+    can_declare = conflicts_service.can_declare(rnd)
+    if can_declare and form.validate_on_submit():
         membership = panel_admin.get_member(rnd, form.membership.data)
         app = apps_service.get_in_round(rnd, form.application.data)
         if membership is None or app is None:
@@ -538,8 +560,10 @@ def conflict_new(round_id: int) -> ResponseReturnValue:
                 category=form.category.data or "",
                 note=form.note.data or "",
                 declared_by=current_user,
+                reason=form.reason.data or "",
             )
         except conflicts_service.ConflictError as e:
+            db.session.rollback()
             _form_problem(form, str(e))
         else:
             db.session.commit()
@@ -548,7 +572,13 @@ def conflict_new(round_id: int) -> ResponseReturnValue:
                 f"{app.reference}, and any score they gave it is withdrawn."
             )
             return redirect(url_for("staff.conflicts", round_id=rnd.id))
-    return render_template("staff/conflict_form.html", form=form, rnd=rnd)
+    return render_template(
+        "staff/conflict_form.html",
+        form=form,
+        rnd=rnd,
+        can_declare=can_declare,
+        decided_message=conflicts_service.DECIDED_MESSAGE,
+    )
 
 
 # --- progress, count, audit ------------------------------------------------------------------
@@ -636,3 +666,112 @@ def audit_log(round_id: int) -> ResponseReturnValue:
     rnd = _round_or_404(round_id)
     events = db.session.scalars(audit.events_for_round(rnd.id)).all()
     return render_template("staff/audit.html", rnd=rnd, events=events)
+
+
+# --- data protection: find a person, export and erase their data (services/privacy.py) -------
+
+# Imported here so this section stays one block (the imports at the top are shared).
+import json  # noqa: E402
+
+from flask import Response as FileResponse  # noqa: E402
+
+from grantpanel.services import privacy  # noqa: E402
+from grantpanel.staff.forms import EraseForm, PeopleSearchForm  # noqa: E402
+
+_PERSON_KINDS = "any(members, applicants)"
+_LARGEST_ID = 2**31 - 1  # ids beyond the database's integer range name nobody
+
+
+def _person_or_404(kind: str, person_id: int) -> tuple[Any, list[Any]]:
+    """The panel member (``members``) or the applicant's applications (``applicants``)."""
+    if person_id > _LARGEST_ID:
+        abort(404)
+    if kind == "members":
+        user = privacy.get_member(person_id)
+        if user is None:
+            abort(404)
+        return user, privacy.member_applications(user)
+    app = privacy.get_application(person_id)
+    if app is None:
+        abort(404)
+    return app, privacy.applicant_applications(app)
+
+
+def _export(kind: str, subject: Any, applications: list[Any]) -> dict[str, Any]:
+    if kind == "members":
+        return privacy.member_export(subject)
+    return privacy.applicant_export(applications)
+
+
+def _render_person(kind: str, subject: Any, applications: list[Any], form: Any,
+                   status: int = 200) -> ResponseReturnValue:
+    page = render_template(
+        "staff/person.html",
+        kind=kind,
+        subject=subject,
+        applications=applications,
+        data=_export(kind, subject, applications),
+        erased=privacy.is_erased(subject) if kind == "members"
+        else all(privacy.is_erased(a) for a in applications),
+        form=form,
+        action_form=ActionForm(),
+    )
+    return page, status
+
+
+@bp.route("/people")
+def people() -> ResponseReturnValue:
+    form = PeopleSearchForm(request.args)
+    result = None
+    query = (form.q.data or "").strip()
+    if query and form.validate() and len(query) >= privacy.SEARCH_MIN_LENGTH:
+        result = privacy.search_people(query)
+    return render_template(
+        "staff/people.html", form=form, result=result, query=query,
+        min_length=privacy.SEARCH_MIN_LENGTH, limit=privacy.SEARCH_LIMIT,
+    )
+
+
+@bp.route(f"/people/<{_PERSON_KINDS}:kind>/<int:person_id>")
+def person(kind: str, person_id: int) -> ResponseReturnValue:
+    subject, applications = _person_or_404(kind, person_id)
+    return _render_person(kind, subject, applications, EraseForm())
+
+
+@bp.route(f"/people/<{_PERSON_KINDS}:kind>/<int:person_id>/export", methods=["POST"])
+def person_export(kind: str, person_id: int) -> ResponseReturnValue:
+    subject, applications = _person_or_404(kind, person_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    data = _export(kind, subject, applications)
+    privacy.record_export("member" if kind == "members" else "applicant", subject.id,
+                          current_user)
+    db.session.commit()
+    name = f"personal-data-{'member' if kind == 'members' else 'applicant'}-{subject.id}.json"
+    return FileResponse(
+        json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"',
+                 "Cache-Control": "no-store"},
+    )
+
+
+@bp.route(f"/people/<{_PERSON_KINDS}:kind>/<int:person_id>/erase", methods=["POST"])
+def person_erase(kind: str, person_id: int) -> ResponseReturnValue:
+    subject, applications = _person_or_404(kind, person_id)
+    form = EraseForm()
+    if form.validate_on_submit():
+        try:
+            if kind == "members":
+                privacy.erase_member(subject, current_user, reason=form.reason.data or "")
+            else:
+                privacy.erase_applications(applications, current_user,
+                                           reason=form.reason.data or "")
+        except privacy.PrivacyError as e:
+            db.session.rollback()
+            _form_problem(form, str(e))
+        else:
+            db.session.commit()
+            flash("The personal data is erased. Published decision records are unchanged.")
+            return redirect(url_for("staff.person", kind=kind, person_id=person_id))
+    return _render_person(kind, subject, applications, form, 400)

@@ -306,9 +306,10 @@ def test_a_seed_that_does_not_match_its_commitment_fails_naming_randomness_seed(
                              "present and no floats"]
 
 
-def test_a_record_from_another_schema_version_is_refused_first() -> None:
-    report = verify_record({**RECORD, "schema_version": 2})
+def test_a_record_from_an_unknown_schema_version_is_refused_first_naming_it() -> None:
+    report = verify_record({**RECORD, "schema_version": 3})
     assert (report.ok, report.mismatch, report.checks) == (False, "schema_version", [])
+    assert "schema version 3" in report.message
 
 
 @pytest.mark.parametrize(("record", "mismatch"), [

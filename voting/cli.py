@@ -4,8 +4,11 @@
     python -m voting tabulate --method METHOD [--seats N] [--budget B] [--utility cost|approval] FILE
     python -m voting methods
 
-``verify`` exits 0 when every check passes and 1 on the first mismatch (named); 2 on a file
-that cannot be read.
+``verify`` reads the record's ``schema_version`` and checks it by the rules of that version
+(1, frozen, or 2; see ``docs/record-format.md``); an unknown version is a mismatch that names
+it.  It exits 0 when every check passes and 1 on the first mismatch (named); 2 on a file
+that cannot be read.  The same command runs from the single-file verifier the app serves:
+``python3 grantpanel-verify.pyz verify RECORD.json``.
 
 ``tabulate`` counts a ballot file and prints JSON: ``winners`` (the elected or funded options,
 by their ids as written in the file, in election/selection order) and ``rounds`` (each round's
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -143,8 +147,14 @@ def _tabulate(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _prog() -> str:
+    """How the user ran us: ``python -m voting``, or the single-file verifier (``.pyz``)."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return f"python3 {name}" if name.endswith(".pyz") else "python -m voting"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m voting", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog=_prog(), description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     v = sub.add_parser("verify", help="check a published decision record")
     v.add_argument("record")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Response, abort, render_template
 from flask.typing import ResponseReturnValue
 
+from grantpanel import verifier
 from grantpanel.extensions import db
 from grantpanel.lifecycle import STATES
 from grantpanel.public import bp
@@ -56,6 +57,8 @@ def round_page(round_id: int) -> ResponseReturnValue:
         previous=previous,
         filename=record_filename(round_id),
         tie_labels=publication.TIE_BREAK_LABELS,
+        verifier_name=verifier.FILENAME,
+        verifier_sha256=verifier.verifier_digest(),
     )
 
 
@@ -74,6 +77,20 @@ def record_download(round_id: int) -> ResponseReturnValue:
         headers={
             "Content-Disposition": f"attachment; filename={record_filename(round_id)}",
             "X-Record-Digest": pr.digest,
+        },
+    )
+
+
+@bp.route(f"/verify/{verifier.FILENAME}")
+def verifier_download() -> ResponseReturnValue:
+    """The single-file verifier (a Python zip application built from ``voting``); its SHA-256
+    is on every outcome page and in the ``X-Content-SHA256`` header."""
+    return Response(
+        verifier.verifier_bytes(),
+        mimetype="application/octet-stream",
+        headers={
+            "Content-Disposition": f"attachment; filename={verifier.FILENAME}",
+            "X-Content-SHA256": verifier.verifier_digest(),
         },
     )
 

@@ -6,7 +6,11 @@ download and verify.  Helpers return ``select()`` statements or plain view objec
 here writes to the database.
 
 ``outcome_view(record)`` turns a parsed record (``docs/record-format.md``) into the rows and
-sentences an outcome page shows; it only presents the record, it never recounts.
+sentences an outcome page shows; it only presents the record, it never recounts.  Schema 1
+and schema 2 records both render; only schema 2 says who declared each conflict and when, so
+only a schema-2 record can list the conflicts recorded after scoring closed
+(``outputs.after_close``), shown with the staff overrides as the changes made after scoring
+closed.
 """
 
 from __future__ import annotations
@@ -215,6 +219,22 @@ class OutcomeRow:
     line_after: bool  # the funding line is drawn under this row
 
 
+# Who declared a conflict, as the public page says it (the record's ``declared_by``).
+DECLARED_BY_WORDS = {"member": "A panel member", "staff": "Staff"}
+
+
+@dataclass(frozen=True)
+class LateConflict:
+    """A conflict of interest recorded after scoring closed (schema 2 ``after_close``)."""
+
+    application: str
+    title: str
+    declared_by: str  # "member" | "staff"
+    who: str  # "A panel member" | "Staff"
+    reason: str
+    sheet_withdrawn: bool
+
+
 @dataclass(frozen=True)
 class OutcomeView:
     record: dict[str, Any]
@@ -249,6 +269,8 @@ class OutcomeView:
     previous_digest: str | None
     published_at: dt.datetime | None
     titles: dict[str, str] = field(default_factory=dict)
+    schema_version: int = 1
+    after_close: list[LateConflict] = field(default_factory=list)
 
 
 def _join(items: list[str]) -> str:
@@ -315,6 +337,18 @@ def outcome_view(record: dict[str, Any]) -> OutcomeView:
         ties.append(f"{_join(names)} had the same result; the tie was settled by {how}.")
 
     conflicts = record.get("conflicts", [])
+    after_close = [
+        LateConflict(
+            application=c["application"],
+            title=titles.get(c["application"], c["application"]),
+            declared_by=c["declared_by"],
+            who=DECLARED_BY_WORDS.get(c["declared_by"], c["declared_by"]),
+            reason=c["reason"],
+            sheet_withdrawn=bool(c["sheet_withdrawn"]),
+        )
+        for c in outputs.get("after_close", [])
+        if c.get("kind") == "conflict"
+    ]
     name, meaning = involvement_words(rnd.get("involvement", ""))
     return OutcomeView(
         record=record,
@@ -350,6 +384,8 @@ def outcome_view(record: dict[str, Any]) -> OutcomeView:
         previous_digest=record.get("previous_digest"),
         published_at=parse_iso(rnd.get("published_at")),
         titles=titles,
+        schema_version=int(record.get("schema_version", 1)),
+        after_close=after_close,
     )
 
 

@@ -63,3 +63,158 @@ def register(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(create_user)
     app.cli.add_command(demo)
+    app.cli.add_command(import_applications_command)
+    for command in DATA_PROTECTION_COMMANDS:
+        app.cli.add_command(command)
+
+
+# --- data protection: backup, restore, retention (logic in services/backup.py, privacy.py) ---
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup_command(file: str) -> None:
+    """Write the whole database to FILE (gzip-compressed JSON lines; either database kind)."""
+    import gzip
+    import os
+    import tempfile
+
+    from grantpanel.extensions import db
+    from grantpanel.services import backup
+
+    target = os.path.abspath(file)
+    fd, tmp = tempfile.mkstemp(prefix=".backup-", dir=os.path.dirname(target))
+    os.close(fd)
+    os.chmod(tmp, 0o600)  # the file holds personal data and password hashes
+    try:
+        # One snapshot on PostgreSQL, so the file is consistent while the app keeps running.
+        snapshot = "REPEATABLE READ" if db.engine.dialect.name == "postgresql" else None
+        conn = db.engine.connect()
+        if snapshot:
+            conn = conn.execution_options(isolation_level=snapshot)
+        with conn, conn.begin(), gzip.open(tmp, "wt", encoding="utf-8") as out:
+            summary = backup.write_backup(conn, out)
+        os.replace(tmp, target)
+    except backup.BackupError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    click.echo(
+        f"Backed up {summary.rows:,} rows from {summary.tables} tables to {file}. "
+        "It holds personal data and password hashes: keep it somewhere safe."
+    )
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Delete everything in the database first.")
+@with_appcontext
+def restore_command(file: str, force: bool) -> None:
+    """Load a backup made by `grantpanel backup` into an empty database."""
+    import gzip
+
+    from grantpanel.extensions import db
+    from grantpanel.services import backup
+
+    db.session.remove()
+    try:
+        with gzip.open(file, "rt", encoding="utf-8") as lines, db.engine.begin() as conn:
+            summary = backup.restore_backup(
+                conn, iter(lines), force=force, code_revision=backup.code_revision()
+            )
+    except backup.BackupError as e:
+        raise click.ClickException(f"{e} Nothing was changed.") from e
+    except (OSError, EOFError, ValueError) as e:
+        raise click.ClickException(
+            f"{file} could not be read as a grantpanel backup ({e}). Nothing was changed."
+        ) from e
+    if summary.wiped_rows:
+        click.echo(f"Deleted the {summary.wiped_rows:,} rows that were in the database.")
+    click.echo(f"Restored {summary.rows:,} rows into {summary.tables} tables from {file}.")
+
+
+@click.command("retention")
+@click.option("--dry-run", is_flag=True, help="Only say what would be erased.")
+@with_appcontext
+def retention_command(dry_run: bool) -> None:
+    """Erase personal data of rounds published more than RETENTION_DAYS days ago."""
+    from flask import current_app
+
+    from grantpanel.extensions import db
+    from grantpanel.services import privacy
+
+    days = int(current_app.config.get("RETENTION_DAYS", 0))
+    if days <= 0:
+        click.echo("RETENTION_DAYS is 0, so personal data is kept: nothing was erased.")
+        return
+    report = privacy.apply_retention(days, dry_run=dry_run)
+    verb = "would be erased" if dry_run else "erased"
+    click.echo(f"Rounds published more than {days} days ago: {report.rounds}.")
+    click.echo(f"Panel members {verb}: {report.members}.")
+    click.echo(f"Panel members kept because they are on a newer round: {report.members_kept}.")
+    click.echo(f"Applications {verb}: {report.applications}.")
+    if dry_run:
+        db.session.rollback()
+        click.echo("This was a dry run: nothing was changed.")
+    else:
+        db.session.commit()
+
+
+DATA_PROTECTION_COMMANDS = (backup_command, restore_command, retention_command)
+
+
+# --- applications: CSV import without the web's row limit (logic in services/applications.py)
+
+
+@click.command("import-applications")
+@click.argument("round_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--by", "by_email", help="Email of the staff account to name in the audit log.")
+@with_appcontext
+def import_applications_command(round_id: int, file: str, by_email: str | None) -> None:
+    """Import applications from a CSV FILE into round ROUND_ID: every row, or none.
+
+    The same checks as the import page, without its limit on the number of rows, for big
+    files. On any problem nothing is imported, the problems are listed with their line
+    numbers and the command exits with status 1.
+    """
+    from sqlalchemy import func, select
+
+    from grantpanel.extensions import db
+    from grantpanel.models import Round, User
+    from grantpanel.services import applications as apps_service
+
+    rnd = db.session.get(Round, round_id)
+    if rnd is None:
+        raise click.ClickException(f"There is no round {round_id}. Check the round's number.")
+    actor = None
+    if by_email:
+        actor = db.session.scalar(
+            select(User).where(
+                func.lower(User.email) == by_email.strip().lower(), User.role == "staff"
+            )
+        )
+        if actor is None:
+            raise click.ClickException(f"There is no staff account with the email {by_email}.")
+    try:
+        with open(file, "rb") as fh:
+            summary = apps_service.import_csv(rnd, actor, fh)
+    except apps_service.ImportRejected as e:
+        db.session.rollback()
+        for p in e.problems:
+            click.echo(p.message, err=True)
+        if e.unlisted:
+            click.echo(f"... and {e.unlisted:,} more problems not listed.", err=True)
+        click.echo(str(e), err=True)
+        raise SystemExit(1) from e
+    except apps_service.ApplicationError as e:
+        db.session.rollback()
+        raise click.ClickException(f"{e} Nothing was imported.") from e
+    db.session.commit()
+    click.echo(
+        f"Imported {summary.count:,} applications into '{rnd.name}' "
+        f"({summary.first_reference} to {summary.last_reference}; "
+        f"{summary.automatic_references:,} references made automatically)."
+    )

@@ -74,9 +74,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
-    from grantpanel.security import add_security_headers
+    from grantpanel.security import add_security_headers, redact_logs, trust_proxies
 
     app.after_request(add_security_headers)
+    trust_proxies(app)  # TRUSTED_PROXY_COUNT: real client addresses behind a reverse proxy
+    redact_logs(app)  # no invitation token in any log
 
 
 def register_template_helpers(app: Flask) -> None:

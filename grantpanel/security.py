@@ -1,8 +1,23 @@
-"""Security headers for every response, including a strict Content-Security-Policy."""
+"""Security by configuration: response headers, the proxy setting, and logs without secrets.
+
+- ``add_security_headers``: a strict Content-Security-Policy and friends on every response;
+  ``Strict-Transport-Security`` (HSTS) when ``HSTS_ENABLED`` (on by default in production).
+- ``trust_proxies``: with ``TRUSTED_PROXY_COUNT`` = n > 0 the app believes the last n
+  ``X-Forwarded-For`` / ``-Proto`` / ``-Host`` values (Werkzeug's ProxyFix), so rate limits
+  and logs see the real client address behind a reverse proxy. With 0 (the default) those
+  headers are ignored, so nobody can pick their own address by sending them.
+- ``redact`` / ``RedactingFilter``: invitation tokens never reach a log. The filter is put on
+  Werkzeug's request log and the app's logger here, and on gunicorn's loggers by
+  ``gunicorn.conf.py``.
+"""
 
 from __future__ import annotations
 
-from flask import Response
+import logging
+import re
+
+from flask import Flask, Response, current_app
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join(
     [
@@ -20,8 +35,13 @@ CSP = "; ".join(
 )
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def add_security_headers(response: Response) -> Response:
     h = response.headers
+    if current_app.config.get("HSTS_ENABLED"):
+        h.setdefault("Strict-Transport-Security", HSTS)
     h.setdefault("Content-Security-Policy", CSP)
     h.setdefault("X-Content-Type-Options", "nosniff")
     h.setdefault("X-Frame-Options", "DENY")
@@ -32,3 +52,49 @@ def add_security_headers(response: Response) -> Response:
         # Pages may show private data: never keep them in a shared cache.
         h.setdefault("Cache-Control", "no-store")
     return response
+
+
+def trust_proxies(app: Flask) -> None:
+    """Wrap the app in ProxyFix when ``TRUSTED_PROXY_COUNT`` > 0 (see the module docstring)."""
+    n = int(app.config.get("TRUSTED_PROXY_COUNT", 0) or 0)
+    if n > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n
+        )
+
+
+# An invitation token is everything after "/invitation/" up to a space, quote or the end:
+# request lines, paths, referrers and full URLs alike.
+_INVITATION = re.compile(r"(/invitation/)[^\s\"'<>]+", re.IGNORECASE)
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """``text`` with every invitation token replaced by ``[redacted]``."""
+    return _INVITATION.sub(r"\g<1>" + REDACTED, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a log record's message with :func:`redact` (it never drops a record)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave it to the handler to report
+            return True
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+def add_redacting_filter(logger: logging.Logger) -> None:
+    """Put one :class:`RedactingFilter` on ``logger`` (adding it again does nothing)."""
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+
+
+def redact_logs(app: Flask) -> None:
+    """No invitation token in Werkzeug's request log or the app's own log."""
+    add_redacting_filter(logging.getLogger("werkzeug"))
+    add_redacting_filter(app.logger)

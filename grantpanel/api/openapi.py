@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 description of the v1 API and of the decision record (schema version 1).
+"""The OpenAPI 3.1 description of the v1 API and of the decision record (schema versions 1, 2).
 
 The record schema follows ``docs/record-format.md``; it describes the fields a reader needs,
 and leaves ``additionalProperties`` open so a later minor addition does not break clients.
@@ -113,7 +113,38 @@ def schemas() -> dict[str, Any]:
                 "member": PSEUDONYM,
                 "application": APP_ID,
                 "category": {"type": "string", "enum": CATEGORIES},
-            }
+                "declared_by": {
+                    "type": "string",
+                    "enum": ["member", "staff"],
+                    "description": "Schema 2 (required there): who recorded the conflict.",
+                },
+                "when": {
+                    "type": "string",
+                    "enum": ["before-close", "after-close"],
+                    "description": "Schema 2 (required there): before or after scoring closed.",
+                },
+                "reason": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 1000,
+                    "description": "Schema 2, after-close conflicts only: the published reason.",
+                },
+            },
+            required=["member", "application", "category"],
+        ),
+        "AfterCloseChange": _obj(
+            {
+                "kind": {"type": "string", "enum": ["conflict"]},
+                "member": PSEUDONYM,
+                "application": APP_ID,
+                "declared_by": {"type": "string", "enum": ["member", "staff"]},
+                "reason": {"type": "string", "minLength": 1, "maxLength": 1000},
+                "sheet_withdrawn": {"type": "boolean"},
+            },
+            description=(
+                "Schema 2: a change made after scoring closed (a conflict recorded late), "
+                "with whether it withdrew a submitted sheet from the count."
+            ),
         ),
         "ApplicationOutput": _obj(
             {
@@ -143,7 +174,8 @@ def schemas() -> dict[str, Any]:
         "DecisionRecord": {
             "type": "object",
             "description": (
-                "A published decision record (schema version 1). The file is canonical JSON: "
+                "A published decision record (schema version 1 or 2, see "
+                "docs/record-format.md). The file is canonical JSON: "
                 "UTF-8, sorted keys, no insignificant whitespace. `digest` is \"sha256:\" + "
                 "the SHA-256 of the canonical JSON of the record without `digest`. Check it "
                 "with `python -m voting verify RECORD.json`."
@@ -154,7 +186,7 @@ def schemas() -> dict[str, Any]:
                 "outputs", "decision", "previous_digest", "digest",
             ],
             "properties": {
-                "schema_version": {"const": 1},
+                "schema_version": {"type": "integer", "enum": [1, 2]},
                 "voting_version": {"type": "string"},
                 "organisation": {"type": "string"},
                 "round": _obj(
@@ -230,7 +262,13 @@ def schemas() -> dict[str, Any]:
                                 "line_after_rank": {"type": "integer"},
                             }
                         ),
-                    }
+                        "after_close": {
+                            "type": "array",
+                            "items": _ref("AfterCloseChange"),
+                            "description": "Schema 2 (required there); absent in schema 1.",
+                        },
+                    },
+                    required=["applications", "order", "ties", "draws", "funding"],
                 ),
                 "decision": _obj(
                     {

@@ -152,6 +152,11 @@ def round_step(round_id: int, name: str) -> ResponseReturnValue:
         abort(400)
     try:
         t = rounds.apply_transition(rnd, name, current_user)
+    except lifecycle.AlreadyDoneError as e:
+        # A double click, or a colleague a moment earlier: the step is taken, once.
+        db.session.rollback()
+        flash(str(e))
+        return redirect(url_for("staff.round_detail", round_id=rnd.id))
     except (lifecycle.TransitionError, rounds.RoundError, counting.CountError) as e:
         db.session.rollback()
         return _render_round(rnd, problem=str(e))
@@ -637,6 +642,10 @@ def count(round_id: int) -> ResponseReturnValue:
                 rounds.apply_transition(
                     rnd, "decide", current_user, overrides=_overrides(form, pv.rows)
                 )
+            except lifecycle.AlreadyDoneError as e:
+                db.session.rollback()
+                flash(str(e))
+                return redirect(url_for("staff.count", round_id=rnd.id))
             except (counting.CountError, lifecycle.TransitionError) as e:
                 db.session.rollback()
                 _form_problem(form, str(e))
@@ -647,6 +656,9 @@ def count(round_id: int) -> ResponseReturnValue:
         status = 400 if form.errors or form.form_errors else 200
         return render_template("staff/count.html", **context), status
     if request.method == "POST":
+        if rnd.state in ("decided", "published"):  # Confirm pressed again after it was done
+            flash(lifecycle.TRANSITIONS["decide"].done)
+            return redirect(url_for("staff.count", round_id=rnd.id))
         abort(405)
     if rnd.state in ("decided", "published"):
         decision = counting.current_decision(rnd)
@@ -672,49 +684,61 @@ def audit_log(round_id: int) -> ResponseReturnValue:
 
 # Imported here so this section stays one block (the imports at the top are shared).
 import json  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 
 from flask import Response as FileResponse  # noqa: E402
 
 from grantpanel.services import privacy  # noqa: E402
 from grantpanel.staff.forms import EraseForm, PeopleSearchForm  # noqa: E402
 
-_PERSON_KINDS = "any(members, applicants)"
 _LARGEST_ID = 2**31 - 1  # ids beyond the database's integer range name nobody
 
 
-def _person_or_404(kind: str, person_id: int) -> tuple[Any, list[Any]]:
-    """The panel member (``members``) or the applicant's applications (``applicants``)."""
-    if person_id > _LARGEST_ID:
+@dataclass(frozen=True)
+class _Person:
+    """Whom a people page is about: a panel member (``member_id`` is their account id) or an
+    applicant (``application_id`` is one of their applications)."""
+
+    kind: str  # "member" | "applicant"
+    subject: Any  # the User, or the Application in the URL
+    applications: list[Any]  # the applicant's applications; for a member, ones with their email
+    url_args: dict[str, int]
+
+    @property
+    def is_member(self) -> bool:
+        return self.kind == "member"
+
+    def export(self) -> dict[str, Any]:
+        if self.is_member:
+            return privacy.member_export(self.subject)
+        return privacy.applicant_export(self.applications)
+
+    @property
+    def erased(self) -> bool:
+        if self.is_member:
+            return privacy.is_erased(self.subject)
+        return all(privacy.is_erased(a) for a in self.applications)
+
+
+def _person_or_404(member_id: int | None, application_id: int | None) -> _Person:
+    if max(member_id or 0, application_id or 0) > _LARGEST_ID:
         abort(404)
-    if kind == "members":
-        user = privacy.get_member(person_id)
+    if member_id is not None:
+        user = privacy.get_member(member_id)
         if user is None:
             abort(404)
-        return user, privacy.member_applications(user)
-    app = privacy.get_application(person_id)
+        return _Person("member", user, privacy.member_applications(user),
+                       {"member_id": member_id})
+    app = privacy.get_application(application_id or 0)
     if app is None:
         abort(404)
-    return app, privacy.applicant_applications(app)
+    return _Person("applicant", app, privacy.applicant_applications(app),
+                   {"application_id": app.id})
 
 
-def _export(kind: str, subject: Any, applications: list[Any]) -> dict[str, Any]:
-    if kind == "members":
-        return privacy.member_export(subject)
-    return privacy.applicant_export(applications)
-
-
-def _render_person(kind: str, subject: Any, applications: list[Any], form: Any,
-                   status: int = 200) -> ResponseReturnValue:
+def _render_person(person: _Person, form: Any, status: int = 200) -> ResponseReturnValue:
     page = render_template(
-        "staff/person.html",
-        kind=kind,
-        subject=subject,
-        applications=applications,
-        data=_export(kind, subject, applications),
-        erased=privacy.is_erased(subject) if kind == "members"
-        else all(privacy.is_erased(a) for a in applications),
-        form=form,
-        action_form=ActionForm(),
+        "staff/person.html", person=person, data=person.export(), form=form
     )
     return page, status
 
@@ -732,22 +756,24 @@ def people() -> ResponseReturnValue:
     )
 
 
-@bp.route(f"/people/<{_PERSON_KINDS}:kind>/<int:person_id>")
-def person(kind: str, person_id: int) -> ResponseReturnValue:
-    subject, applications = _person_or_404(kind, person_id)
-    return _render_person(kind, subject, applications, EraseForm())
+@bp.route("/people/members/<int:member_id>")
+@bp.route("/people/applicants/<int:application_id>")
+def person(member_id: int | None = None, application_id: int | None = None
+           ) -> ResponseReturnValue:
+    return _render_person(_person_or_404(member_id, application_id), EraseForm())
 
 
-@bp.route(f"/people/<{_PERSON_KINDS}:kind>/<int:person_id>/export", methods=["POST"])
-def person_export(kind: str, person_id: int) -> ResponseReturnValue:
-    subject, applications = _person_or_404(kind, person_id)
+@bp.route("/people/members/<int:member_id>/export", methods=["POST"])
+@bp.route("/people/applicants/<int:application_id>/export", methods=["POST"])
+def person_export(member_id: int | None = None, application_id: int | None = None
+                  ) -> ResponseReturnValue:
+    person = _person_or_404(member_id, application_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    data = _export(kind, subject, applications)
-    privacy.record_export("member" if kind == "members" else "applicant", subject.id,
-                          current_user)
+    data = person.export()
+    privacy.record_export(person.kind, person.subject.id, current_user)
     db.session.commit()
-    name = f"personal-data-{'member' if kind == 'members' else 'applicant'}-{subject.id}.json"
+    name = f"personal-data-{person.kind}-{person.subject.id}.json"
     return FileResponse(
         json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True),
         mimetype="application/json",
@@ -756,22 +782,24 @@ def person_export(kind: str, person_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.route(f"/people/<{_PERSON_KINDS}:kind>/<int:person_id>/erase", methods=["POST"])
-def person_erase(kind: str, person_id: int) -> ResponseReturnValue:
-    subject, applications = _person_or_404(kind, person_id)
+@bp.route("/people/members/<int:member_id>/erase", methods=["POST"])
+@bp.route("/people/applicants/<int:application_id>/erase", methods=["POST"])
+def person_erase(member_id: int | None = None, application_id: int | None = None
+                 ) -> ResponseReturnValue:
+    person = _person_or_404(member_id, application_id)
     form = EraseForm()
     if form.validate_on_submit():
+        reason = form.reason.data or ""
         try:
-            if kind == "members":
-                privacy.erase_member(subject, current_user, reason=form.reason.data or "")
+            if person.is_member:
+                privacy.erase_member(person.subject, current_user, reason=reason)
             else:
-                privacy.erase_applications(applications, current_user,
-                                           reason=form.reason.data or "")
+                privacy.erase_applications(person.applications, current_user, reason=reason)
         except privacy.PrivacyError as e:
             db.session.rollback()
             _form_problem(form, str(e))
         else:
             db.session.commit()
             flash("The personal data is erased. Published decision records are unchanged.")
-            return redirect(url_for("staff.person", kind=kind, person_id=person_id))
-    return _render_person(kind, subject, applications, form, 400)
+            return redirect(url_for("staff.person", **person.url_args))
+    return _render_person(person, form, 400)

@@ -1,11 +1,12 @@
 """The API answers exactly as its served OpenAPI document says (schemathesis, every check).
 
 Schemathesis reads ``/api/v1/openapi.json`` from the app served by ``live_server`` (a real
-threaded HTTP server on 127.0.0.1) and, for every operation, sends the document's examples,
-its coverage cases (boundary ids such as 0 and 2147483648, wrong types, methods the document
-does not list) and generated positive and negative requests. Every built-in check runs on every
-answer: no server error, status code, content type, headers and body as documented, valid data
-accepted and invalid data refused, ``Allow`` on 405.
+threaded HTTP server on 127.0.0.1) and, for every operation, sends its coverage cases
+(boundary ids such as 0 and 2147483648, wrong types, methods the document does not list),
+generated positive and negative requests, and stateful sequences (a round from ``GET /rounds``,
+then its record). Every built-in check runs on every answer: no server error; status code,
+content type, headers and body as documented; valid data accepted and invalid data refused;
+``Allow`` on 405.
 
 The database holds a real published round (the demo, counted by the counting service), a
 second published round chained to it, and rounds in every unpublished state, so generated ids

@@ -2,6 +2,11 @@
 
 One table says which transitions exist and what each state is called for staff and for the
 public. Only :func:`grantpanel.services.transitions.move` changes ``Round.state``.
+
+A step asked for when the round is already where that step leads (a double click on Confirm,
+or a colleague pressing the same button a moment earlier) is refused with
+:class:`AlreadyDoneError` and the step's plain ``done`` message, so the second press changes
+nothing and is told so.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ class Transition:
     source: str
     target: str
     label: str
+    done: str  # said to whoever asks for this step when the round is already at its target
 
 
 STATES: dict[str, State] = {
@@ -38,12 +44,18 @@ STATES: dict[str, State] = {
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in (
-        Transition("open", "draft", "open", "Open scoring"),
-        Transition("close", "open", "closed", "Close scoring"),
-        Transition("reopen", "closed", "open", "Reopen scoring"),
-        Transition("decide", "closed", "decided", "Confirm the decision"),
-        Transition("undo-decision", "decided", "closed", "Withdraw the decision"),
-        Transition("publish", "decided", "published", "Publish the decision"),
+        Transition("open", "draft", "open", "Open scoring",
+                   "Scoring is already open, so nothing was changed."),
+        Transition("close", "open", "closed", "Close scoring",
+                   "Scoring was already closed, so nothing was changed."),
+        Transition("reopen", "closed", "open", "Reopen scoring",
+                   "Scoring is already open again, so nothing was changed."),
+        Transition("decide", "closed", "decided", "Confirm the decision",
+                   "This decision was already confirmed, so nothing was changed."),
+        Transition("undo-decision", "decided", "closed", "Withdraw the decision",
+                   "The decision was already withdrawn, so nothing was changed."),
+        Transition("publish", "decided", "published", "Publish the decision",
+                   "This decision was already published, so nothing was changed."),
     )
 }
 
@@ -52,16 +64,23 @@ class TransitionError(ValueError):
     """Raised when a transition is not allowed from the round's current state."""
 
 
+class AlreadyDoneError(TransitionError):
+    """Raised when the round is already where the transition leads (the step was taken)."""
+
+
 def allowed(state: str) -> list[Transition]:
     """The transitions available from ``state``, in table order."""
     return [t for t in TRANSITIONS.values() if t.source == state]
 
 
 def check(state: str, name: str) -> Transition:
-    """Return the named transition if it is allowed from ``state``; raise otherwise."""
+    """Return the named transition if it is allowed from ``state``; raise otherwise
+    (:class:`AlreadyDoneError` when ``state`` is already the transition's target)."""
     t = TRANSITIONS.get(name)
     if t is None:
         raise TransitionError(f"There is no step called {name!r}.")
+    if state == t.target and t.source != state:
+        raise AlreadyDoneError(t.done)
     if t.source != state:
         raise TransitionError(
             f"You cannot {t.label.lower()} while the round is "

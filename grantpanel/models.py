@@ -301,6 +301,21 @@ class PublishedRecord(db.Model):  # type: ignore[name-defined]
     round: Mapped[Round] = relationship()
 
 
+class RecordChainHead(db.Model):  # type: ignore[name-defined]
+    """The one row (``id`` 1) naming the organisation's latest published record.
+
+    Publishing locks this row (``FOR UPDATE``; the database write lock on SQLite) before it
+    reads the latest record to chain to, so two rounds published at the same moment chain one
+    after the other, never both to the same previous record. See ``counting.publish``.
+    """
+
+    __tablename__ = "record_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str | None] = mapped_column(String(80))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class AuditEvent(db.Model):  # type: ignore[name-defined]
     """Append-only log entry: who did what, when. Never updated or deleted."""
 

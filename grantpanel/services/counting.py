@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 import voting
 from grantpanel.extensions import db
@@ -22,13 +23,14 @@ from grantpanel.models import (
     Decision,
     Membership,
     PublishedRecord,
+    RecordChainHead,
     Round,
     ScoreSheet,
     User,
     utcnow,
 )
 from grantpanel.presenters import money
-from grantpanel.services import transitions
+from grantpanel.services import locks, transitions
 from grantpanel.services.conflicts import AFTER_CLOSE
 from voting.draws import DRAW_PROCEDURE
 from voting.errors import VotingError
@@ -234,11 +236,15 @@ def decide(rnd: Round, actor: User, overrides: list[dict[str, Any]]) -> Decision
 
     Each override is ``{"application": ref, "action": "fund"|"unfund", "reason": text}``.
     The total after overrides may not exceed the budget.
+
+    The round is locked first and its state read fresh (:func:`transitions.begin`), so one
+    decision is made however many times Confirm is pressed at once: a second press raises
+    :class:`lifecycle.AlreadyDoneError` ("already confirmed"), and the count is run on the
+    sheets as they stand once no sheet can change any more.
     """
     from voting.record import apply_overrides
 
-    if rnd.state != "closed":
-        raise CountError("You can confirm a decision only after scoring has closed.")
+    transitions.begin(rnd, "decide")
     clean: list[dict[str, Any]] = []
     for o in overrides:
         reason = str(o.get("reason", "")).strip()
@@ -288,17 +294,54 @@ def withdraw_decision(rnd: Round, actor: User) -> None:
 
 
 def latest_record() -> PublishedRecord | None:
+    """The organisation's latest published record (the head of the chain), or ``None``.
+
+    To chain a new record to it, take :func:`lock_chain_head` first.
+    """
     return db.session.scalar(
         select(PublishedRecord).order_by(PublishedRecord.published_at.desc(),
                                          PublishedRecord.id.desc()).limit(1)
     )
 
 
+def lock_chain_head() -> RecordChainHead:
+    """Take the record chain's head row for the rest of the transaction (made if missing).
+
+    One row (``id`` 1) stands for the end of the chain. Publishing locks it ``FOR UPDATE``
+    (PostgreSQL) or takes the database write lock (SQLite) before reading
+    :func:`latest_record`, so publishes -- of any rounds -- run one at a time from there to
+    their commit, and each chains to the record the one before it published. If two first
+    publishes both find no row, both insert one; the second insert waits for the first to
+    commit, fails on the primary key inside a savepoint, and then locks the row the first made.
+    """
+    where = RecordChainHead.id == 1
+    head = locks.lock_one(RecordChainHead, where)
+    if head is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(RecordChainHead(id=1))
+        except IntegrityError:
+            pass  # another publish made the row at the same moment: lock that one
+        head = locks.lock_one(RecordChainHead, where)
+    if head is None:  # pragma: no cover  (the row was made above)
+        raise CountError("The record chain could not be locked. Try publishing again.")
+    return head
+
+
 def publish(rnd: Round, actor: User) -> PublishedRecord:
-    """Publish the confirmed decision as an immutable, chained decision record."""
+    """Publish the confirmed decision as an immutable, chained decision record.
+
+    Atomic and single: the round is locked and its state read fresh (a second Publish raises
+    :class:`lifecycle.AlreadyDoneError`, "already published"), then the chain head is locked
+    (:func:`lock_chain_head`), so two rounds published at the same moment never both chain to
+    the same previous record. The record's time is taken under the lock, so the chain's order
+    is the order of ``published_at``.
+    """
+    transitions.begin(rnd, "publish")
     decision = current_decision(rnd)
-    if rnd.state != "decided" or decision is None:
+    if decision is None:
         raise CountError("Confirm the decision before publishing it.")
+    head = lock_chain_head()
     now = utcnow()
     inputs = dict(decision.count["inputs"])
     inputs["round"] = {**inputs["round"], "published_at": _iso(now)}
@@ -320,5 +363,7 @@ def publish(rnd: Round, actor: User) -> PublishedRecord:
         published_at=now,
     )
     db.session.add(published)
+    head.digest = published.digest
+    head.updated_at = now
     transitions.move(rnd, "publish", actor, digest=record["digest"])
     return published

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 
 from grantpanel.extensions import db
 from grantpanel.models import Conflict, Invitation, Membership, Round, ScoreSheet, User, utcnow
-from grantpanel.services import accounts, audit
+from grantpanel.services import accounts, audit, transitions
 
 EDITABLE_STATES = ("draft", "open")
 
@@ -49,35 +50,36 @@ def add_member(
 
     A new email creates a panel account (no password); an existing panel account is reused.
     Returns the membership and the one-time token (show it once; never store it).
+
+    Safe when staff add members at the same moment: the round row is locked (``FOR UPDATE``;
+    the write lock on SQLite) and read fresh before the round's state is checked and the next
+    number (one more than the highest so far) is taken, so each member gets their own number.
+    The same person added twice to one round: the second is refused with a plain message. The
+    same new email added to two rounds at once: the second account insert fails on the unique
+    email inside a savepoint, and that request reuses the account the first made.
     """
+    transitions.lock(rnd)
     if rnd.state not in EDITABLE_STATES:
         raise PanelError(
             "Members cannot be added now: scoring has closed. Add them to a future round."
         )
-    user = accounts.find_user_by_email(email)
+    user = _panel_user(email=email, name=name, actor=actor)
+    if db.session.scalar(
+        select(Membership.id).where(Membership.round_id == rnd.id, Membership.user_id == user.id)
+    ) is not None:
+        raise PanelError(
+            f"{user.name} ({user.email}) is already on this round's panel. Find them in "
+            "the list to make a new invitation link."
+        )
     phone = (phone or "").strip() or None
     access_needs = (access_needs or "").strip() or None
-    if user is None:
-        try:
-            user = accounts.create_user(email=email, name=name, role="panel", actor=actor)
-        except accounts.AccountError as e:
-            raise PanelError(str(e)) from e
-    else:
-        if not user.is_panel:
-            raise PanelError(
-                "That email address belongs to a staff account. Use the panel member's own "
-                "email address."
-            )
-        if any(m.round_id == rnd.id for m in user.memberships):
-            raise PanelError(
-                f"{user.name} ({user.email}) is already on this round's panel. Find them in "
-                "the list to make a new invitation link."
-            )
     if phone:
         user.phone = phone
     if access_needs:
         user.access_needs = access_needs
-    number = max((m.number for m in rnd.memberships), default=0) + 1
+    number = (db.session.scalar(
+        select(func.max(Membership.number)).where(Membership.round_id == rnd.id)
+    ) or 0) + 1
     membership = Membership(round_id=rnd.id, user_id=user.id, number=number)
     rnd.memberships.append(membership)
     db.session.flush()
@@ -90,6 +92,31 @@ def add_member(
     )
     token = accounts.create_invitation(user, round_id=rnd.id, actor=actor)
     return membership, token
+
+
+def _panel_user(*, email: str, name: str, actor: User) -> User:
+    """The panel account for ``email``, made if there is none (see :func:`add_member`)."""
+    user = accounts.find_user_by_email(email)
+    if user is None:
+        try:
+            with db.session.begin_nested():
+                user = accounts.create_user(email=email, name=name, role="panel", actor=actor)
+        except IntegrityError:
+            user = None  # made by another request at the same moment: use theirs
+        except accounts.AccountError as e:
+            user = accounts.find_user_by_email(email)
+            if user is None:
+                raise PanelError(str(e)) from e
+        if user is None:
+            user = accounts.find_user_by_email(email)
+        if user is None:  # pragma: no cover  (the insert failed on this email)
+            raise PanelError("That person could not be added. Try again.")
+    if not user.is_panel:
+        raise PanelError(
+            "That email address belongs to a staff account. Use the panel member's own "
+            "email address."
+        )
+    return user
 
 
 def new_invitation(membership: Membership, actor: User) -> str:

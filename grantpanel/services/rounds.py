@@ -494,9 +494,11 @@ def apply_transition(
 
     Raises :class:`lifecycle.TransitionError` (not allowed now), :class:`RoundError` (not
     ready to open) or :class:`counting.CountError` (the count refuses). "decide",
-    "undo-decision" and "publish" go through the counting service.
+    "undo-decision" and "publish" go through the counting service. The round is locked first
+    and its state read fresh (:func:`transitions.begin`), so a step taken twice at once happens
+    once; the second gets :class:`lifecycle.AlreadyDoneError`.
     """
-    t = lifecycle.check(rnd.state, name)
+    t = transitions.begin(rnd, name)
     if name == "open":
         problems = open_problems(rnd)
         if problems:

@@ -11,7 +11,9 @@ Rules (each lives here and nowhere else):
 - A draft may be partial. Submitting needs every criterion answered -- a point on its scale,
   or "don't know" (``None``) -- and at least one real score. A score outside the scale is
   refused, draft or not.
-- Sheets change only while the round is open.
+- Sheets change only while the round is open. Every save is atomic (the round row shared,
+  the sheet row locked, both read fresh; see :func:`save_sheet`), so a save racing the close
+  of scoring either lands before it or is refused, and saves of one sheet never mix.
 - Saving automatically (the page's autosave) only ever writes a draft, and never touches a
   submitted sheet: that stays submitted, and counts, until the member submits changes.
 - Nobody sees others' scores before submitting their own; by default
@@ -32,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from grantpanel.extensions import db
 from grantpanel.models import Application, Criterion, Membership, Round, ScoreSheet, User, utcnow
-from grantpanel.services import audit
+from grantpanel.services import audit, locks
 from grantpanel.services.conflicts import (
     conflicted_application_ids,
     eligible_applications,
@@ -47,6 +49,10 @@ SUBMITTED = "submitted"
 NOTE_MAX_LENGTH = 5000
 CLOSED_MESSAGE = "Scoring has closed for this round, so you cannot change your scores."
 NOT_OPEN_MESSAGE = "Scoring has not opened yet for this round."
+ALREADY_SUBMITTED_MESSAGE = (
+    "You have already submitted your scores for this application, so changes are not "
+    "saved automatically. To change your scores, use the Submit button."
+)
 
 
 class ScoringError(ValueError):
@@ -213,6 +219,7 @@ def is_open_for_scoring(rnd: Round) -> bool:
 
 
 def _check_open_for_scoring(membership: Membership) -> None:
+    """Raise :class:`ScoringClosedError` unless the round (as loaded) is open for scoring."""
     state = membership.round.state
     if state == "draft":
         raise ScoringClosedError(NOT_OPEN_MESSAGE)
@@ -220,7 +227,34 @@ def _check_open_for_scoring(membership: Membership) -> None:
         raise ScoringClosedError(CLOSED_MESSAGE)
 
 
-def save_sheet(
+def _lock_round_for_saving(membership: Membership) -> Round:
+    """Take the round ``FOR SHARE`` (PostgreSQL; the write lock on SQLite) and check, on its
+    state as committed now, that sheets may change.
+
+    Closing scoring takes the same row ``FOR UPDATE`` (:func:`transitions.lock`), so a save
+    either commits before the close or waits for it and then finds the round closed: no sheet
+    is stored after scoring closed.
+    """
+    rnd = locks.lock_one(Round, Round.id == membership.round_id, shared=True)
+    if rnd is None:  # pragma: no cover  (a membership's round exists)
+        raise ScoringClosedError(CLOSED_MESSAGE)
+    _check_open_for_scoring(membership)
+    return rnd
+
+
+def _locked_sheet(
+    membership: Membership, application: Application, stage: int
+) -> ScoreSheet | None:
+    """The member's sheet, read fresh and locked ``FOR UPDATE`` until the transaction ends."""
+    return locks.lock_one(
+        ScoreSheet,
+        ScoreSheet.membership_id == membership.id,
+        ScoreSheet.application_id == application.id,
+        ScoreSheet.stage == stage,
+    )
+
+
+def _store(
     membership: Membership,
     application: Application,
     *,
@@ -228,16 +262,12 @@ def save_sheet(
     panel_note: str,
     feedback: str,
     submit: bool,
+    automatic: bool,
     actor: User,
-    stage: int = 1,
+    stage: int,
 ) -> ScoreSheet:
-    """Save the member's sheet as a draft, or submit it. The caller commits.
-
-    Saving again updates the one sheet for this member, application and stage. Saving a draft
-    over a submitted sheet makes it a draft again (it stops counting until resubmitted).
-    """
-    rnd = membership.round
-    _check_open_for_scoring(membership)
+    """The one save path for score sheets (see :func:`save_sheet` for the rules)."""
+    rnd = _lock_round_for_saving(membership)
     check_can_open(membership, application)
     panel_note = (panel_note or "").strip()
     feedback = (feedback or "").strip()
@@ -247,20 +277,23 @@ def save_sheet(
     if errors:
         raise ScoreValidationError(errors)
 
-    sheet = sheet_for(membership, application, stage=stage)
+    sheet = _locked_sheet(membership, application, stage)
     if sheet is None:
-        sheet = ScoreSheet(
-            membership_id=membership.id, application_id=application.id, stage=stage
-        )
         try:
             with db.session.begin_nested():
-                db.session.add(sheet)
+                db.session.add(
+                    ScoreSheet(
+                        membership_id=membership.id, application_id=application.id, stage=stage
+                    )
+                )
         except IntegrityError:
-            # Another request (a double click) made the sheet first: update that one.
-            existing = sheet_for(membership, application, stage=stage)
-            if existing is None:
-                raise
-            sheet = existing
+            pass  # another request (the autosave, a double click) made the sheet first
+        # Lock the one sheet, ours or theirs, and read it as committed (theirs may be submitted).
+        sheet = _locked_sheet(membership, application, stage)
+        if sheet is None:  # pragma: no cover  (it was made above)
+            raise ScoringError("Your scores could not be saved. Try again.")
+    if automatic and sheet.status == "submitted":
+        raise AlreadySubmittedError(ALREADY_SUBMITTED_MESSAGE)
 
     now = utcnow()
     sheet.scores = {c.key: scores[c.key] for c in rnd.criteria if c.key in scores}
@@ -286,6 +319,35 @@ def save_sheet(
     return sheet
 
 
+def save_sheet(
+    membership: Membership,
+    application: Application,
+    *,
+    scores: dict[str, int | None],
+    panel_note: str,
+    feedback: str,
+    submit: bool,
+    actor: User,
+    stage: int = 1,
+) -> ScoreSheet:
+    """Save the member's sheet as a draft, or submit it. The caller commits.
+
+    Saving again updates the one sheet for this member, application and stage. Saving a draft
+    over a submitted sheet makes it a draft again (it stops counting until resubmitted).
+
+    Atomic: the round is taken ``FOR SHARE`` and its state read fresh (a save after scoring
+    closed is refused with :data:`CLOSED_MESSAGE`), then the sheet is locked ``FOR UPDATE``
+    and read fresh; if two requests make the same new sheet at once, the second's insert fails
+    inside a savepoint and it locks and re-reads the first's sheet. So saves of one sheet run
+    one after the other, each writing every answer in full: a submitted sheet holds exactly
+    the answers of the submit, never a mix with an automatic save's.
+    """
+    return _store(
+        membership, application, scores=scores, panel_note=panel_note, feedback=feedback,
+        submit=submit, automatic=False, actor=actor, stage=stage,
+    )
+
+
 def autosave_draft(
     membership: Membership,
     application: Application,
@@ -299,38 +361,16 @@ def autosave_draft(
     """Save the answers so far as a draft, for the score sheet's automatic saving. The caller
     commits.
 
-    The same checks as :func:`save_sheet` with ``submit=False``, except that a submitted sheet
-    is never touched: it raises :class:`AlreadySubmittedError`, so a submitted sheet does not
-    quietly stop counting while the member is looking at it.
+    The same checks and locks as :func:`save_sheet` with ``submit=False``, except that a
+    submitted sheet is never touched: it raises :class:`AlreadySubmittedError`
+    (:data:`ALREADY_SUBMITTED_MESSAGE`), so a submitted sheet does not quietly stop counting
+    while the member is looking at it. The status is checked on the locked, fresh sheet
+    (also after the duplicate-key fallback), so an automatic save racing a Submit either
+    lands first (and the submit then replaces it in full) or finds the sheet submitted.
     """
-    _check_open_for_scoring(membership)
-    check_can_open(membership, application)
-    # Lock the sheet (PostgreSQL) and read it fresh: a Submit press racing this save either
-    # commits first (and this save is refused) or waits for it (and then submits).
-    sheet = db.session.scalar(
-        select(ScoreSheet)
-        .where(
-            ScoreSheet.membership_id == membership.id,
-            ScoreSheet.application_id == application.id,
-            ScoreSheet.stage == stage,
-        )
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if sheet is not None and sheet.status == "submitted":
-        raise AlreadySubmittedError(
-            "You have already submitted your scores for this application, so changes are not "
-            "saved automatically. To change your scores, use the Submit button."
-        )
-    return save_sheet(
-        membership,
-        application,
-        scores=scores,
-        panel_note=panel_note,
-        feedback=feedback,
-        submit=False,
-        actor=actor,
-        stage=stage,
+    return _store(
+        membership, application, scores=scores, panel_note=panel_note, feedback=feedback,
+        submit=False, automatic=True, actor=actor, stage=stage,
     )
 
 

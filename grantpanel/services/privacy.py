@@ -38,7 +38,6 @@ Functions here only query and change objects; the view or command commits.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,7 +59,7 @@ from grantpanel.models import (
     as_utc,
     utcnow,
 )
-from grantpanel.services import audit
+from grantpanel.services import accounts, audit
 from grantpanel.textcheck import text_problem
 
 EXPORT_FORMAT = "grantpanel-personal-data"
@@ -224,6 +223,15 @@ def _value(value: Any) -> Any:
     return value
 
 
+def _fields(obj: Any, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Every stored column of ``obj`` (a model instance) except ``skip``, as JSON values."""
+    return {
+        c.name: _value(getattr(obj, c.key))
+        for c in type(obj).__table__.columns
+        if c.name not in skip
+    }
+
+
 def _header(kind: str) -> dict[str, Any]:
     return {
         "format": EXPORT_FORMAT,
@@ -294,11 +302,7 @@ def applicant_events(applications: Sequence[Application]) -> list[AuditEvent]:
 
 def member_export(user: User) -> dict[str, Any]:
     """Everything held about panel member ``user``, as a JSON-ready dict (see module doc)."""
-    account = {
-        c.name: _value(getattr(user, c.key))
-        for c in User.__table__.columns
-        if c.name not in SECRET_COLUMNS
-    }
+    account = _fields(user, skip=SECRET_COLUMNS)
     invitations = db.session.scalars(
         select(Invitation).where(Invitation.user_id == user.id).order_by(Invitation.id)
     ).all()
@@ -311,32 +315,23 @@ def member_export(user: User) -> dict[str, Any]:
             select(ScoreSheet).where(ScoreSheet.membership_id == m.id).order_by(ScoreSheet.id)
         ).all()
         memberships.append({
+            **_fields(m, skip=("id", "round_id", "user_id")),
             "round": {"id": m.round.id, "name": m.round.name, "state": m.round.state},
             "pseudonym": m.pseudonym,
-            "hours": m.hours,
-            "conflicts_checked_at": _value(m.conflicts_checked_at),
-            "joined_at": _value(m.created_at),
             "conflicts": [
                 {
+                    **_fields(c, skip=("id", "membership_id", "application_id",
+                                       "declared_by_id")),
                     "application": c.application.reference,
-                    "category": c.category,
-                    "note": c.note,
                     "declared_by": "this person" if c.declared_by_id == user.id
                     else "grants staff",
-                    "declared_at": _value(c.declared_at),
                 }
                 for c in conflicts
             ],
             "score_sheets": [
                 {
+                    **_fields(s, skip=("id", "membership_id", "application_id")),
                     "application": s.application.reference,
-                    "stage": s.stage,
-                    "status": s.status,
-                    "scores": s.scores,
-                    "panel_note": s.panel_note,
-                    "feedback_for_applicant": s.feedback,
-                    "updated_at": _value(s.updated_at),
-                    "submitted_at": _value(s.submitted_at),
                 }
                 for s in sheets
             ],
@@ -377,12 +372,8 @@ def applicant_export(applications: Sequence[Application]) -> dict[str, Any]:
     """Everything held about the applicant who made ``applications``, JSON-ready."""
     items = []
     for a in applications:
-        fields = {
-            c.name: _value(getattr(a, c.key))
-            for c in Application.__table__.columns
-        }
         items.append({
-            **fields,
+            **_fields(a),
             "round": {"id": a.round.id, "name": a.round.name, "state": a.round.state},
             "feedback_from_the_panel": _feedback(a),
         })
@@ -445,7 +436,7 @@ def erase_member(user: User, actor: User | None, *, reason: str) -> Erasure:
     user.phone = None
     user.access_needs = None
     user.password_hash = None
-    user.session_nonce = secrets.token_hex(16)
+    accounts.end_sessions(user)  # every session cookie now names a key that no longer loads
     user.erased_at = utcnow()
     invitations = db.session.execute(
         delete(Invitation).where(Invitation.user_id == user.id)

@@ -166,13 +166,14 @@ def test_member_export_holds_everything_but_never_the_password_hash_or_tokens(
         "round_id", "created_at", "expires_at", "used_at"}
     (membership,) = data["memberships"]
     assert membership["pseudonym"] == "Panel member 1" and membership["hours"] == 6
+    assert membership["number"] == 1
     assert membership["round"]["name"] == rnd.name
     assert membership["conflicts"][0]["note"] == "My cousin runs this one"
     assert membership["conflicts"][0]["declared_by"] == "this person"
     sheet = membership["score_sheets"][0]
     assert sheet["application"] == first.reference and sheet["scores"] == {"c1": 4, "c2": 3}
     assert sheet["panel_note"] == "Shaky budget, I doubt the numbers"
-    assert sheet["feedback_for_applicant"] == "Say more about who will come."
+    assert sheet["feedback"] == "Say more about who will come."
     assert "invitation.created" in {e["action"] for e in data["audit_events"]}
     exported = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "person.exported"))
     assert exported is not None and exported.actor_id == staff.id

@@ -6,15 +6,17 @@
   ``X-Forwarded-For`` / ``-Proto`` / ``-Host`` values (Werkzeug's ProxyFix), so rate limits
   and logs see the real client address behind a reverse proxy. With 0 (the default) those
   headers are ignored, so nobody can pick their own address by sending them.
-- ``redact`` / ``RedactingFilter``: invitation tokens never reach a log. The filter is put on
-  Werkzeug's request log and the app's logger here, and on gunicorn's loggers by
-  ``gunicorn.conf.py``.
+- ``redact`` / ``RedactingFilter``: invitation tokens, and the row values PostgreSQL puts in
+  an error's DETAIL line, never reach a log. The filter is put on Werkzeug's request log and
+  the app's logger here, and on gunicorn's loggers by ``gunicorn.conf.py``. SQL parameters
+  are kept out of error messages by the engine option ``hide_parameters`` (``config.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import traceback
 
 from flask import Flask, Response, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -66,16 +68,24 @@ def trust_proxies(app: Flask) -> None:
 # An invitation token is everything after "/invitation/" up to a space, quote or the end:
 # request lines, paths, referrers and full URLs alike.
 _INVITATION = re.compile(r"(/invitation/)[^\s\"'<>]+", re.IGNORECASE)
+# PostgreSQL explains a failed statement with the row's values ("DETAIL:  Key (email)=(...)
+# already exists", "Failing row contains (...)"): personal data, whatever hide_parameters says.
+_DETAIL = re.compile(r"^(DETAIL:).*$", re.MULTILINE)
 REDACTED = "[redacted]"
 
 
 def redact(text: str) -> str:
-    """``text`` with every invitation token replaced by ``[redacted]``."""
-    return _INVITATION.sub(r"\g<1>" + REDACTED, text)
+    """``text`` with every invitation token, and the values in any database error DETAIL line,
+    replaced by ``[redacted]``."""
+    return _DETAIL.sub(r"\g<1>  " + REDACTED, _INVITATION.sub(r"\g<1>" + REDACTED, text))
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites a log record's message with :func:`redact` (it never drops a record)."""
+    """Rewrites a log record's message and traceback with :func:`redact`; never drops one.
+
+    The traceback is formatted here and kept as text (``exc_text``), so no handler formats
+    the exception again from the original (unredacted) exception object.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -85,6 +95,11 @@ class RedactingFilter(logging.Filter):
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True
 
 
@@ -95,6 +110,6 @@ def add_redacting_filter(logger: logging.Logger) -> None:
 
 
 def redact_logs(app: Flask) -> None:
-    """No invitation token in Werkzeug's request log or the app's own log."""
+    """No invitation token or database row values in Werkzeug's request log or the app's log."""
     add_redacting_filter(logging.getLogger("werkzeug"))
     add_redacting_filter(app.logger)

@@ -119,6 +119,8 @@ def test_search_lists_at_most_fifty_people_and_never_staff_or_everyone(
         "/staff/people?", "")
     assert "at least 2 characters" in text(client.get("/staff/people?q=s"))
     assert "/staff/people/applicants/" not in text(client.get("/staff/people?q=%25"))
+    hostile = client.get("/staff/people?q=smi%00th")
+    assert hostile.status_code == 200 and "hidden control character" in text(hostile)
 
 
 def test_only_staff_can_find_export_or_erase_people(
@@ -203,7 +205,9 @@ def test_applicant_export_holds_every_application_with_the_same_email(
     assert a["feedback_from_the_panel"] == [
         {"stage": 1, "status": "submitted", "feedback": "Say more about who will come."}]
     assert "Shaky budget" not in json.dumps(data)  # the panel's private note is not theirs
-    assert any(e["action"] == "person.exported" for e in data["audit_events"]) is False
+    again = _download(login_as(staff), "applicants", first.id)
+    assert again["applications"] == data["applications"]
+    assert [e["action"] for e in again["audit_events"]].count("person.exported") == 1
 
 
 # --- erasure ---------------------------------------------------------------------------------

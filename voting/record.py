@@ -298,7 +298,11 @@ def _outputs_1(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 def _outputs_2(inputs: Mapping[str, Any]) -> dict[str, Any]:
     _check_conflicts_2(inputs.get("conflicts"))
-    outputs = decide_round(_schema_1_view(inputs))
+    try:
+        outputs = decide_round(_schema_1_view(inputs))
+    except InputError as e:  # the schema-1 checks speak of schema 1; this record is schema 2
+        raise InputError(e.path, e.requirement.replace("schema version 1",
+                                                       "schema version 2")) from None
     outputs["after_close"] = _after_close(inputs)
     return outputs
 

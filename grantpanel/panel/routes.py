@@ -113,7 +113,8 @@ def home() -> ResponseReturnValue:
 
 REASON_LABEL = "Why are you telling us now?"
 REASON_HINT = (
-    "Scoring has closed, so stepping aside now takes your score out of a finished count. "
+    "Scoring has closed, so stepping aside now takes your score out of a count that may "
+    "already have been seen. "
     "Tell us briefly why. Your reason is published with the decision (not your name), so do "
     f"not include names or private details. Up to {conflicts.REASON_MAX_LENGTH:,} characters."
 )

@@ -21,7 +21,8 @@ Public API:
 - :func:`needs_conflict_check` -- whether the member must see the conflicts screen before
   going on
 
-**After scoring closes** (the round is no longer draft or open) a new conflict still withdraws
+**After scoring closes** (the round is no longer draft or open, or it was closed once and has
+been reopened) a new conflict still withdraws
 the member's sheet, and so can change the count that staff may already have seen. It then needs
 a written reason (plain text, at most :data:`REASON_MAX_LENGTH` characters, no control
 characters), which is published in the decision record with who declared it (``"member"`` or
@@ -44,6 +45,7 @@ from sqlalchemy.exc import IntegrityError
 from grantpanel.extensions import db
 from grantpanel.models import (
     Application,
+    AuditEvent,
     Conflict,
     Membership,
     Round,
@@ -105,9 +107,17 @@ def can_declare(rnd: Round) -> bool:
 
 
 def needs_reason(rnd: Round) -> bool:
-    """True once scoring has closed (the round is no longer draft or open): a new conflict
-    then withdraws a sheet from a finished count, so it needs a written, published reason."""
-    return rnd.state not in _BEFORE_CLOSE_STATES
+    """True once scoring has closed: the round is no longer draft or open, or it was closed
+    before and has been reopened (the audit log has a ``round.close`` event; staff may have
+    seen the ranking then). A new conflict then withdraws a sheet from a count that may have
+    been seen, so it needs a written, published reason, and is marked ``"after-close"``."""
+    if rnd.state not in _BEFORE_CLOSE_STATES:
+        return True
+    return db.session.scalar(
+        select(AuditEvent.id)
+        .where(AuditEvent.round_id == rnd.id, AuditEvent.action == "round.close")
+        .limit(1)
+    ) is not None
 
 
 def reason_problem(reason: str) -> str | None:

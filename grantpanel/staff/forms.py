@@ -3,6 +3,7 @@ call the same checks so a mistake is shown beside the field that caused it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from grantpanel.forms_base import BaseForm, limit
 from grantpanel.services import applications as apps_service
 from grantpanel.services import conflicts as conflicts_service
 from grantpanel.services import rounds
@@ -49,13 +51,15 @@ class WholeNumberField(IntegerField):
         if not raw:
             self.data = None
             return
-        try:
-            self.data = int(raw)
-        except ValueError as e:
+        # ASCII digits only (int() would take '٣' and '1_000'); nine figures at most, so the
+        # number always fits the database and the form's NumberRange gives the message.
+        if not re.fullmatch(r"-?[0-9]{1,9}", raw):
             self.data = None
+            shown = raw if len(raw) <= 20 else raw[:20] + "..."
             raise ValueError(
-                f"{self.label.text}: '{raw}' is not a whole number. Enter a number like 3."
-            ) from e
+                f"{self.label.text}: '{shown}' is not a whole number. Enter a number like 3."
+            )
+        self.data = int(raw)
 
 
 class PlainDateField(DateField):
@@ -79,7 +83,7 @@ def _choice_labels(choices: list[rounds.Choice]) -> list[SelectChoice]:
     return options([(c.key, f"{c.label}: {c.explanation}") for c in choices])
 
 
-class RoundForm(FlaskForm):
+class RoundForm(BaseForm):
     name = StringField(
         "Name of the round",
         validators=[
@@ -90,12 +94,16 @@ class RoundForm(FlaskForm):
     purpose = TextAreaField(
         "What the round is for",
         description="In plain English, as the public and applicants will read it.",
-        validators=[DataRequired("Say in a sentence or two what the round is for.")],
+        validators=[
+            DataRequired("Say in a sentence or two what the round is for."),
+            limit(rounds.PURPOSE_MAX_LENGTH),
+        ],
     )
     currency = SelectField("Currency", choices=options(rounds.CURRENCIES), default="GBP")
     budget = StringField(
         "Budget",
         description="The total to give out, like 5,000 or 5000.50.",
+        validators=[limit(rounds.MONEY_MAX_LENGTH, "the budget")],
     )
     involvement = RadioField(
         "How much say does the panel have?",
@@ -118,7 +126,12 @@ class RoundForm(FlaskForm):
         default=3,
         validators=[
             InputRequired("Enter the quorum, a whole number like 3."),
-            NumberRange(min=1, message="The quorum must be 1 or more."),
+            NumberRange(
+                min=rounds.QUORUM_RANGE[0],
+                max=rounds.QUORUM_RANGE[1],
+                message=f"The quorum must be a whole number from {rounds.QUORUM_RANGE[0]} to "
+                f"{rounds.QUORUM_RANGE[1]:,}.",
+            ),
         ],
     )
     fit_rule = RadioField(
@@ -188,7 +201,14 @@ class RoundForm(FlaskForm):
         return ok
 
 
-class CriterionForm(FlaskForm):
+_ON_A_SCALE = NumberRange(
+    min=rounds.SCALE_RANGE[0],
+    max=rounds.SCALE_RANGE[1],
+    message=f"Use a whole number from {rounds.SCALE_RANGE[0]} to {rounds.SCALE_RANGE[1]}.",
+)
+
+
+class CriterionForm(BaseForm):
     name = StringField(
         "Criterion",
         description="A short name, like 'Who benefits'.",
@@ -200,7 +220,10 @@ class CriterionForm(FlaskForm):
     guidance = TextAreaField(
         "Guidance for the panel",
         description="What to look for when scoring this, in plain English.",
-        validators=[DataRequired("Write a sentence of guidance for the panel.")],
+        validators=[
+            DataRequired("Write a sentence of guidance for the panel."),
+            limit(rounds.GUIDANCE_MAX_LENGTH, "the guidance"),
+        ],
     )
     weight = WholeNumberField(
         "Weight",
@@ -215,18 +238,19 @@ class CriterionForm(FlaskForm):
     scale_min = WholeNumberField(
         "Lowest point on the scale",
         default=1,
-        validators=[InputRequired("Enter the lowest point, like 1 or 0.")],
+        validators=[InputRequired("Enter the lowest point, like 1 or 0."), _ON_A_SCALE],
     )
     scale_max = WholeNumberField(
         "Highest point on the scale",
         description="At most 11 points in all, for example 1 to 5 or 0 to 10.",
         default=5,
-        validators=[InputRequired("Enter the highest point, like 5.")],
+        validators=[InputRequired("Enter the highest point, like 5."), _ON_A_SCALE],
     )
     descriptors = TextAreaField(
         "What each point means",
         description="One line for each point, lowest first. For a scale of 1 to 5 write five "
         "lines, like '1: Does not show who will benefit'.",
+        validators=[limit(rounds.DESCRIPTORS_MAX_LENGTH)],
     )
     submit = SubmitField("Save the criterion")
 
@@ -249,7 +273,7 @@ class CriterionForm(FlaskForm):
         return ok
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(BaseForm):
     """Add or change an application. Every field is checked by the service's checker for it
     (the same ones the CSV import uses); ``reference_taken`` asks whether another application
     in the round has a reference (the view sets it; the service checks again under a lock)."""
@@ -258,36 +282,41 @@ class ApplicationForm(FlaskForm):
         "Reference (optional)",
         description="Leave empty to get the next one, like A-004. "
         f"Up to {apps_service.MAX_REFERENCE} characters.",
-        validators=[Optional()],
+        validators=[Optional(), limit(apps_service.MAX_REFERENCE, "the reference")],
     )
     applicant_name = StringField(
         "Applicant's name or group",
         description="Private: shown to staff and the panel, never published. "
         f"Up to {apps_service.MAX_NAME} characters.",
-        validators=[DataRequired("Enter the applicant's name.")],
+        validators=[DataRequired("Enter the applicant's name."),
+                    limit(apps_service.MAX_NAME, "the name")],
     )
     contact_email = EmailField(
         "Contact email (optional)",
         description="Private.",
-        validators=[Optional()],
+        validators=[Optional(), limit(apps_service.MAX_EMAIL, "the email address")],
     )
     title = StringField(
         "Title",
         description=f"Public. Up to {apps_service.MAX_TITLE} characters.",
-        validators=[DataRequired("Enter a title for the application.")],
+        validators=[DataRequired("Enter a title for the application."),
+                    limit(apps_service.MAX_TITLE, "the title")],
     )
     summary = TextAreaField(
         "Summary",
         description="Public: a few sentences about the project. "
         f"Up to {apps_service.MAX_SUMMARY:,} characters.",
-        validators=[DataRequired("Write a short summary of the project.")],
+        validators=[DataRequired("Write a short summary of the project."),
+                    limit(apps_service.MAX_SUMMARY, "the summary")],
     )
     answers = TextAreaField(
         "Answers to the application questions (optional)",
         description="Shown to the panel, not published. "
         f"Up to {apps_service.MAX_ANSWERS:,} characters.",
+        validators=[limit(apps_service.MAX_ANSWERS, "the answers")],
     )
-    amount = StringField("Amount asked for", description="Like 1500 or 1,500.00.")
+    amount = StringField("Amount asked for", description="Like 1500 or 1,500.00.",
+                         validators=[limit(apps_service.MAX_AMOUNT_TEXT, "the amount")])
     submit = SubmitField("Save the application")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -331,7 +360,11 @@ class ApplicationForm(FlaskForm):
             raise ValidationError(f"The amount {e}.") from e
 
 
-class EligibilityForm(FlaskForm):
+ELIGIBILITY_REASON_MAX_LENGTH = 2_000  # Application.eligibility_reason (Text)
+ACCESS_NEEDS_MAX_LENGTH = 2_000  # User.access_needs (Text)
+
+
+class EligibilityForm(BaseForm):
     eligible = RadioField(
         "Is this application eligible?",
         choices=options([("yes", "Yes, it is eligible"), ("no", "No, it is not eligible")]),
@@ -341,6 +374,7 @@ class EligibilityForm(FlaskForm):
         "Reason",
         description="Needed when the application is not eligible. Say which rule it does not "
         "meet; the applicant may see this.",
+        validators=[limit(ELIGIBILITY_REASON_MAX_LENGTH, "the reason")],
     )
     submit = SubmitField("Save the eligibility decision")
 
@@ -349,7 +383,7 @@ class EligibilityForm(FlaskForm):
             raise ValidationError("Give the reason this application is not eligible.")
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BaseForm):
     file = FileField(
         "CSV file",
         description="Saved from a spreadsheet as 'CSV UTF-8'.",
@@ -365,7 +399,7 @@ class ImportForm(FlaskForm):
     submit = SubmitField("Check and import")
 
 
-class MemberForm(FlaskForm):
+class MemberForm(BaseForm):
     name = StringField(
         "Full name",
         description="Private: the public only ever sees 'Panel member' and a number.",
@@ -390,6 +424,7 @@ class MemberForm(FlaskForm):
         "Access needs (optional)",
         description="Private. Anything that helps the person take part, like large print, a "
         "phone call instead of email, or extra time.",
+        validators=[limit(ACCESS_NEEDS_MAX_LENGTH, "the access needs")],
     )
     submit = SubmitField("Add to the panel")
 
@@ -404,7 +439,7 @@ STAFF_CATEGORY_LABELS = {
 }
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(BaseForm):
     membership = SelectField(
         "Panel member",
         coerce=int,
@@ -427,11 +462,12 @@ class ConflictForm(FlaskForm):
     reason = TextAreaField(
         "Why are you recording this conflict now?",
         description=(
-            "Scoring has closed, so this conflict withdraws a score from a finished count and "
-            "can change the result. Your reason is published with the decision, next to any "
+            "Scoring has closed (at least once), so this conflict withdraws a score from a "
+            "count that may already have been seen, and can change the result. Your reason is published with the decision, next to any "
             "changes made by staff, so do not include names or private details. Up to "
             f"{conflicts_service.REASON_MAX_LENGTH:,} characters."
         ),
+        validators=[limit(conflicts_service.REASON_MAX_LENGTH, "the reason")],
     )
     submit = SubmitField("Record the conflict")
 
@@ -457,7 +493,7 @@ class ConflictForm(FlaskForm):
             raise ValidationError(problem)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     """A bare form: the CSRF token and a button (lifecycle steps, remove, move)."""
 
 
@@ -467,7 +503,7 @@ def build_decide_form(rows: list[dict[str, Any]], formdata: Any = None) -> Flask
     Field names are ``action_<n>`` and ``reason_<n>``, where n is the row's position.
     """
 
-    class DecideForm(FlaskForm):
+    class DecideForm(BaseForm):
         submit = SubmitField("Confirm the decision")
 
         def validate(self, extra_validators: Any = None) -> bool:
@@ -507,7 +543,7 @@ def build_decide_form(rows: list[dict[str, Any]], formdata: Any = None) -> Flask
 # --- data protection: find a person, erase their data (services/privacy.py) -----------------
 
 
-class PeopleSearchForm(FlaskForm):
+class PeopleSearchForm(BaseForm):
     """The people search box (a GET form: it changes nothing, so it has no CSRF token)."""
 
     class Meta:
@@ -525,7 +561,7 @@ class PeopleSearchForm(FlaskForm):
             raise ValidationError(problem)
 
 
-class EraseForm(FlaskForm):
+class EraseForm(BaseForm):
     """Erase a person's personal data: a typed confirmation and a reason (for the audit log)."""
 
     confirm = StringField(

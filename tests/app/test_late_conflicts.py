@@ -36,7 +36,7 @@ from grantpanel.models import (
     User,
     utcnow,
 )
-from grantpanel.services import conflicts, counting
+from grantpanel.services import conflicts, counting, transitions
 from tests.builders import make_member, make_round, make_user
 from tests.helpers import csrf_token, text
 from voting.record import record_outputs
@@ -154,6 +154,21 @@ def test_a_reason_that_is_too_long_or_holds_control_characters_is_refused(
     with pytest.raises(conflicts.ConflictError, match=message):
         conflicts.declare_conflict(m1, rnd.applications[1], category="family",
                                    declared_by=staff, reason=reason)
+
+
+def test_a_conflict_while_scoring_is_reopened_after_a_close_needs_a_reason(
+    app: Flask, staff: User
+) -> None:
+    rnd, (m1, _) = scored_round("open")
+    transitions.move(rnd, "close", staff)
+    transitions.move(rnd, "reopen", staff)
+    assert rnd.state == "open"
+    with pytest.raises(conflicts.ConflictError, match="Write the reason"):
+        conflicts.declare_conflict(m1, rnd.applications[1], category="family",
+                                   declared_by=staff)
+    conflict = conflicts.declare_conflict(m1, rnd.applications[1], category="family",
+                                          declared_by=staff, reason=REASON)
+    assert (conflict.declared_when, conflict.reason) == ("after-close", REASON)
 
 
 @pytest.mark.parametrize("state", ["decided", "published"])

@@ -186,6 +186,14 @@ def test_a_schema_2_conflict_that_breaks_a_rule_fails_naming_the_field(
     assert (report.ok, report.mismatch) == (False, mismatch), report.message
 
 
+def test_an_unknown_key_in_a_schema_2_section_is_named_as_not_part_of_schema_2() -> None:
+    record = copy.deepcopy(RECORD_2)
+    record["rules"]["stages"] = []
+    report = verify_record(reseal(record))
+    assert (report.ok, report.mismatch) == (False, "rules.stages")
+    assert "not part of schema version 2" in report.message
+
+
 def test_the_same_conflict_twice_is_refused() -> None:
     record = copy.deepcopy(RECORD_2)
     record["conflicts"].append(dict(record["conflicts"][0]))

@@ -128,6 +128,8 @@ class Config:
         self.IMPORT_MAX_ROWS = _whole_number("IMPORT_MAX_ROWS", 20_000, minimum=1)
         self.WTF_CSRF_TIME_LIMIT = None  # a slow reader must not lose a long score sheet
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        # Names this app's counts in a Redis shared with other apps (or test runs).
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "grantpanel")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute")
         self.SIGN_IN_ACCOUNT_RATE_LIMIT = os.environ.get(

@@ -140,6 +140,7 @@ def gunicorn(database_url: str, tmp_path: Path, **env: str) -> Iterator[tuple[st
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    tmp_path.mkdir(parents=True, exist_ok=True)
     access_log = tmp_path / f"access-{port}.log"
     environ = {
         **os.environ,

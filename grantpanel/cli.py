@@ -93,7 +93,7 @@ def backup_command(file: str) -> None:
         conn = db.engine.connect()
         if snapshot:
             conn = conn.execution_options(isolation_level=snapshot)
-        with conn, conn.begin(), gzip.open(tmp, "wt", encoding="utf-8") as out:
+        with conn, conn.begin(), gzip.open(tmp, "wt", compresslevel=6, encoding="utf-8") as out:
             summary = backup.write_backup(conn, out)
         os.replace(tmp, target)
     except backup.BackupError as e:
@@ -115,6 +115,8 @@ def restore_command(file: str, force: bool) -> None:
     """Load a backup made by `grantpanel backup` into an empty database."""
     import gzip
 
+    from sqlalchemy.exc import DBAPIError
+
     from grantpanel.extensions import db
     from grantpanel.services import backup
 
@@ -126,6 +128,12 @@ def restore_command(file: str, force: bool) -> None:
             )
     except backup.BackupError as e:
         raise click.ClickException(f"{e} Nothing was changed.") from e
+    except DBAPIError as e:
+        # Name the kind of failure only: the statement's parameters hold personal data.
+        raise click.ClickException(
+            f"The database refused the backup's rows ({type(e.orig).__name__}). Restore into "
+            "an empty database made by the same version of grantpanel. Nothing was changed."
+        ) from None
     except (OSError, EOFError, ValueError) as e:
         raise click.ClickException(
             f"{file} could not be read as a grantpanel backup ({e}). Nothing was changed."

@@ -28,6 +28,7 @@ def create_app(config: Any | None = None) -> Flask:
     )
     app.config.from_object(config if config is not None else Config())
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -51,6 +52,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
+
+
+def register_url_converters(app: Flask) -> None:
+    """Before any route: ``<int:...>`` ids out of the database's range are a 404."""
+    from grantpanel.converters import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -16,18 +16,35 @@ MESSAGES = {
     405: ("That action is not allowed here", "Go back and use the buttons on the page."),
     413: (
         "That file is too large",
-        "Files must be smaller than 5 MB. Split the file into smaller parts and upload each.",
+        "Files must be smaller than {max_upload_mb} MB. Split the file into smaller parts "
+        "and upload each one, or ask whoever looks after grantpanel to import it with the "
+        "command 'grantpanel import-applications'.",
     ),
     429: (
         "Too many attempts",
         "You have tried too many times in a short while. Wait a minute, then try again.",
     ),
-    500: ("Sorry, something went wrong", "Nothing you typed has been lost. Try again later."),
+    500: (
+        "Sorry, something went wrong",
+        "This page could not be shown because of a fault on our side. Try again in a few "
+        "minutes. If it keeps happening, tell the grants team.",
+    ),
 }
+# A 500 after a form was sent: the transaction was rolled back, so the change was probably
+# not saved, but it may have been (a fault after the save). Say so, and what to do; never
+# claim that nothing was lost.
+SERVER_ERROR_AFTER_SENDING = (
+    "What you just sent may not have been saved. Go back, check whether your change is there, "
+    "and if it is not, send it again. If you were scoring, open the score sheet again: a "
+    "draft that was saved is still there, and this device may have kept a copy of answers "
+    "that were not. If it keeps happening, tell the grants team."
+)
 
 
 def _render(code: int, detail: str | None = None) -> ResponseReturnValue:
     title, text = MESSAGES.get(code, ("Something went wrong", "Try again later."))
+    if code == 413:
+        text = text.format(max_upload_mb=current_app.config.get("MAX_UPLOAD_MB", 16))
     if request.blueprint == "api" or request.path.startswith("/api/"):
         resp = jsonify({"error": title, "detail": detail or text, "status": code})
         resp.status_code = code
@@ -68,4 +85,5 @@ def register(app: Flask) -> None:
     def server_error(e: Exception) -> ResponseReturnValue:
         db.session.rollback()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        return _render(500)
+        sent = request.method not in ("GET", "HEAD", "OPTIONS")
+        return _render(500, SERVER_ERROR_AFTER_SENDING if sent else None)

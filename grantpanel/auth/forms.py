@@ -1,24 +1,31 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from grantpanel.forms_base import BaseForm, limit
 
-class SignInForm(FlaskForm):
+EMAIL_MAX_LENGTH = 254  # User.email
+# Long enough for any passphrase or password manager; short enough that hashing it is cheap.
+PASSWORD_MAX_LENGTH = 256
+
+
+class SignInForm(BaseForm):
     email = EmailField(
         "Email address",
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
         validators=[
             DataRequired("Enter your email address."),
             Email("Enter an email address in the right form, like name@example.org."),
+            limit(EMAIL_MAX_LENGTH, "the email address"),
         ],
     )
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."),
+                                                     limit(PASSWORD_MAX_LENGTH, "the password")])
     submit = SubmitField("Sign in")
 
 
-class SignOutForm(FlaskForm):
+class SignOutForm(BaseForm):
     submit = SubmitField("Sign out")
 
 
@@ -29,6 +36,7 @@ def _new_password() -> PasswordField:
         validators=[
             DataRequired("Choose a password."),
             Length(min=10, message="Choose a password of at least 10 characters."),
+            limit(PASSWORD_MAX_LENGTH, "the password"),
         ],
     )
 
@@ -39,11 +47,12 @@ def _confirm() -> PasswordField:
         validators=[
             DataRequired("Type the password again."),
             EqualTo("password", message="The two passwords are not the same. Type them again."),
+            limit(PASSWORD_MAX_LENGTH, "the password"),
         ],
     )
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(BaseForm):
     """For a user without a password, or who has just come in by invitation link."""
 
     password = _new_password()
@@ -51,13 +60,14 @@ class SetPasswordForm(FlaskForm):
     submit = SubmitField("Save password")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     """For a user who has a password: they type it first, so someone at a computer left
     signed in cannot change it."""
 
     current_password = PasswordField(
         "Your current password",
-        validators=[DataRequired("Type the password you use to sign in now.")],
+        validators=[DataRequired("Type the password you use to sign in now."),
+                    limit(PASSWORD_MAX_LENGTH, "the password")],
     )
     password = _new_password()
     confirm = _confirm()

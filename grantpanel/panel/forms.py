@@ -6,6 +6,7 @@ per round (one class per screen): :func:`conflicts_form_class` and :func:`score_
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -21,11 +22,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
+from grantpanel.forms_base import BaseForm, limit
 from grantpanel.models import Application, Criterion
 from grantpanel.services.conflicts import CATEGORIES, CATEGORY_LABELS, NOTE_MAX_LENGTH
 from grantpanel.services.scoring import NOTE_MAX_LENGTH as SHEET_NOTE_MAX_LENGTH
 
 DONT_KNOW = "dont-know"
+SHOWN_MAX_LENGTH = 100_000  # the ids of the applications shown: "12,13,14..."
 
 
 def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
@@ -35,14 +38,14 @@ def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
 # --- Conflicts ---------------------------------------------------------------------------
 
 
-class ConflictsForm(FlaskForm):
+class ConflictsForm(BaseForm):
     """Base for the per-round conflicts screen; fields per application are added to it."""
 
     application_ids: list[int] = []
     applicant_names: dict[int, str] = {}
     # The ids of the applications the page showed, so a confirmation is not taken for an
     # application added after the page was drawn.
-    shown = HiddenField()
+    shown = HiddenField(validators=[limit(SHOWN_MAX_LENGTH)])
 
     def tie(self, application_id: int) -> Field:
         return self[f"tie_{application_id}"]
@@ -116,7 +119,7 @@ def conflicts_form_class(applications: list[Application]) -> type[ConflictsForm]
     return type("RoundConflictsForm", (ConflictsForm,), attrs)
 
 
-class DeclareConflictForm(FlaskForm):
+class DeclareConflictForm(BaseForm):
     """'I have a connection to this applicant', from an application's page."""
 
     category = RadioField(
@@ -141,7 +144,7 @@ class DeclareConflictForm(FlaskForm):
 # --- Score sheet -------------------------------------------------------------------------
 
 
-class ScoreSheetForm(FlaskForm):
+class ScoreSheetForm(BaseForm):
     """Base for a round's score sheet; one radio group per criterion is added to it."""
 
     criteria: list[Criterion] = []
@@ -189,7 +192,8 @@ class ScoreSheetForm(FlaskForm):
 def _answer_is_a_choice(form: FlaskForm, field: Field) -> None:
     if not field.data:
         return
-    if field.data != DONT_KNOW and not str(field.data).lstrip("-").isdigit():
+    # ASCII digits only: str.isdigit() takes '²', which int() then refuses.
+    if field.data != DONT_KNOW and not re.fullmatch(r"-?[0-9]{1,4}", str(field.data)):
         raise ValidationError("Choose one of the answers for this question.")
 
 

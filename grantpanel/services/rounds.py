@@ -20,6 +20,7 @@ from grantpanel import lifecycle
 from grantpanel.extensions import db
 from grantpanel.models import Criterion, Round, User
 from grantpanel.services import audit, counting, transitions
+from grantpanel.textcheck import text_problem
 
 CURRENCIES: list[tuple[str, str]] = [
     ("GBP", "Pounds sterling (GBP, £)"),
@@ -98,7 +99,16 @@ DRAW_EXPLANATION = (
 
 WEIGHT_RANGE = (1, 10)
 MAX_SCALE_POINTS = 11
+SCALE_RANGE = (-100, 100)  # the lowest and highest point any scale may use
+QUORUM_RANGE = (1, 1_000)
 MAX_MONEY_MINOR = 100_000_000_000  # one billion in major units: a typo guard
+# Text limits: String columns as in grantpanel/models.py; Text columns a sensible length.
+NAME_MAX_LENGTH = 200  # Round.name, Criterion.name
+PURPOSE_MAX_LENGTH = 5_000  # Round.purpose (Text)
+GUIDANCE_MAX_LENGTH = 2_000  # Criterion.guidance (Text)
+DESCRIPTORS_MAX_LENGTH = 5_000  # the "what each point means" box, all lines together
+DESCRIPTOR_MAX_LENGTH = 500  # one point's descriptor
+MONEY_MAX_LENGTH = 30  # typed text of an amount of money
 
 EDITABLE_STATES = ("draft",)
 
@@ -113,12 +123,17 @@ class MoneyError(ValueError):
 
 # --- money -----------------------------------------------------------------------------------
 
-_MONEY_RE = re.compile(r"^(?P<whole>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d*))?$")
+# ASCII digits only: ``\d`` would also take Arabic-Indic and other digits.
+_MONEY_RE = re.compile(
+    r"^(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<frac>[0-9]*))?$", re.ASCII
+)
 
 
 def parse_money(text: str | None, *, unit: str = "pounds") -> int:
     """Read an amount typed in major units (``"5,000"``, ``"5000.50"``) as integer minor units.
 
+    Digits are ASCII 0-9; the amount is more than 0 and at most :data:`MAX_MONEY_MINOR`
+    (one billion pounds, euros or dollars), so it always fits the BigInteger column.
     Raises :class:`MoneyError` whose message continues a sentence naming the amount, e.g.
     ``"'lots' is not a number of pounds, like 1500 or 1500.00"``.
 
@@ -129,6 +144,8 @@ def parse_money(text: str | None, *, unit: str = "pounds") -> int:
     example = "like 1500 or 1500.00"
     if not raw:
         return _money_fail(f"is empty: enter a number of {unit}, {example}")
+    if len(raw) > MONEY_MAX_LENGTH:
+        return _money_fail(f"is too long to be an amount: enter a number of {unit}, {example}")
     body = raw.replace(" ", "")
     if body[:1] in "£€$":
         body = body[1:]
@@ -136,12 +153,12 @@ def parse_money(text: str | None, *, unit: str = "pounds") -> int:
         return _money_fail(f"'{raw}' is less than zero: enter a number of {unit}, {example}")
     match = _MONEY_RE.match(body)
     if match is None:
-        if re.fullmatch(r"[\d,]+(\.\d*)?", body):
+        if re.fullmatch(r"[0-9,]+(\.[0-9]*)?", body):
             return _money_fail(
                 f"'{raw}' has commas in the wrong place: use them only to separate thousands, "
                 "like 1,500,000, or leave them out"
             )
-        if re.fullmatch(r"\d+\.\d*\.[\d.]*", body):
+        if re.fullmatch(r"[0-9]+\.[0-9]*\.[0-9.]*", body):
             return _money_fail(f"'{raw}' has more than one decimal point: {example}")
         return _money_fail(f"'{raw}' is not a number of {unit}, {example}")
     frac = match.group("frac") or ""
@@ -228,22 +245,37 @@ def schedule_problems(
     return out
 
 
+def quorum_problem(quorum: Any) -> str | None:
+    """Why ``quorum`` is not a usable quorum (a whole number in :data:`QUORUM_RANGE`), or None."""
+    lo, hi = QUORUM_RANGE
+    if not isinstance(quorum, int) or isinstance(quorum, bool) or not lo <= quorum <= hi:
+        return f"The quorum must be a whole number from {lo} to {hi:,}."
+    return None
+
+
 def _check_settings(values: dict[str, Any]) -> None:
     problems: list[str] = []
     if not str(values.get("name", "")).strip():
         problems.append("Enter a name for the round.")
+    for key, label, limit in (("name", "The name", NAME_MAX_LENGTH),
+                              ("purpose", "What the round is for", PURPOSE_MAX_LENGTH)):
+        problem = text_problem(str(values.get(key) or ""), max_length=limit, label=label)
+        if problem:
+            problems.append(problem)
     budget = values.get("budget")
     if not isinstance(budget, int) or budget <= 0:
         problems.append("Enter a budget more than 0.")
+    elif budget > MAX_MONEY_MINOR:
+        problems.append("The budget is too large: check the number of zeros.")
     if values.get("currency") not in CURRENCY_UNITS:
         problems.append("Choose a currency: GBP, EUR or USD.")
     if values.get("involvement") not in {c.key for c in INVOLVEMENT_LEVELS}:
         problems.append("Choose an involvement level.")
     if values.get("aggregation") not in {c.key for c in AGGREGATIONS}:
         problems.append("Choose mean or median.")
-    quorum = values.get("quorum")
-    if not isinstance(quorum, int) or quorum < 1:
-        problems.append("The quorum must be a whole number, 1 or more.")
+    problem = quorum_problem(values.get("quorum"))
+    if problem:
+        problems.append(problem)
     if values.get("fit_rule") not in {c.key for c in FIT_RULES}:
         problems.append("Choose what happens when an application does not fit the money left.")
     tb = tie_break_problem([k for k in values.get("tie_break") or [] if k != "draw"])
@@ -310,7 +342,7 @@ def choice_label(choices: list[Choice], key: str) -> str:
 
 # --- the rubric ------------------------------------------------------------------------------
 
-_PREFIX_RE = re.compile(r"^\s*(-?\d+)\s*[:.)\-–]\s*")
+_PREFIX_RE = re.compile(r"^\s*(-?[0-9]{1,4})\s*[:.)\-–]\s*")  # ASCII, short: int() is safe
 
 
 def split_descriptors(text: str, scale_min: int) -> list[str]:
@@ -326,6 +358,14 @@ def split_descriptors(text: str, scale_min: int) -> list[str]:
 
 
 def scale_problem(scale_min: int, scale_max: int) -> str | None:
+    """Why a scale from ``scale_min`` to ``scale_max`` is not allowed, or None: both ends in
+    :data:`SCALE_RANGE`, highest above lowest, at most :data:`MAX_SCALE_POINTS` points."""
+    lo, hi = SCALE_RANGE
+    if not (lo <= scale_min <= hi and lo <= scale_max <= hi):
+        return (
+            f"The points on a scale must be whole numbers from {lo} to {hi}, for example "
+            "1 to 5 or 0 to 10."
+        )
     if scale_max <= scale_min:
         return "The highest point must be more than the lowest point, for example 1 to 5."
     if scale_max - scale_min + 1 > MAX_SCALE_POINTS:
@@ -357,12 +397,20 @@ def weight_problem(weight: int) -> str | None:
 
 
 def _check_criterion(
-    name: str, weight: int, scale_min: int, scale_max: int, descriptors: list[str]
+    name: str, guidance: str, weight: int, scale_min: int, scale_max: int,
+    descriptors: list[str],
 ) -> None:
     problems = [
         p
         for p in (
             None if name.strip() else "Enter a name for the criterion.",
+            text_problem(name, max_length=NAME_MAX_LENGTH, label="The criterion's name"),
+            text_problem(guidance, max_length=GUIDANCE_MAX_LENGTH, label="The guidance"),
+            *[
+                text_problem(d, max_length=DESCRIPTOR_MAX_LENGTH,
+                             label=f"The description of point {scale_min + i}")
+                for i, d in enumerate(descriptors)
+            ],
             weight_problem(weight),
             scale_problem(scale_min, scale_max),
             descriptors_problem(scale_min, scale_max, descriptors),
@@ -393,7 +441,7 @@ def add_criterion(
     descriptors: list[str],
 ) -> Criterion:
     _require_draft(rnd, "the rubric")
-    _check_criterion(name, weight, scale_min, scale_max, descriptors)
+    _check_criterion(name, guidance, weight, scale_min, scale_max, descriptors)
     crit = Criterion(
         round_id=rnd.id,
         position=max((c.position for c in rnd.criteria), default=0) + 1,
@@ -423,7 +471,7 @@ def update_criterion(
     descriptors: list[str],
 ) -> None:
     _require_draft(crit.round, "the rubric")
-    _check_criterion(name, weight, scale_min, scale_max, descriptors)
+    _check_criterion(name, guidance, weight, scale_min, scale_max, descriptors)
     crit.name = name.strip()
     crit.guidance = guidance.strip()
     crit.weight = weight

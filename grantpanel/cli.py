@@ -88,12 +88,14 @@ def backup_command(file: str) -> None:
     os.close(fd)
     os.chmod(tmp, 0o600)  # the file holds personal data and password hashes
     try:
-        # One snapshot on PostgreSQL, so the file is consistent while the app keeps running.
-        snapshot = "REPEATABLE READ" if db.engine.dialect.name == "postgresql" else None
+        # Read one snapshot, so the file is consistent while the app keeps running.
+        postgresql = db.engine.dialect.name == "postgresql"
         conn = db.engine.connect()
-        if snapshot:
-            conn = conn.execution_options(isolation_level=snapshot)
+        if postgresql:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn, conn.begin(), gzip.open(tmp, "wt", compresslevel=6, encoding="utf-8") as out:
+            if db.engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN")  # pysqlite starts no transaction for reads
             summary = backup.write_backup(conn, out)
         os.replace(tmp, target)
     except backup.BackupError as e:

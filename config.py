@@ -118,6 +118,8 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = production
+        if production:  # "__Host-": only ever sent over HTTPS, to this host, for every path
+            self.SESSION_COOKIE_NAME = "__Host-session"
         self.REMEMBER_COOKIE_SECURE = production
         # Uploads (CSV imports) larger than this are refused before they are read; the error
         # page names the limit. 16 MB holds a 10,000-application file with long answers.

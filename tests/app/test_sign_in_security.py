@@ -294,6 +294,17 @@ def test_hsts_is_sent_in_production(monkeypatch: pytest.MonkeyPatch, app: Flask)
     assert resp.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
+def test_in_production_the_session_cookie_is_secure_and_host_only(
+    monkeypatch: pytest.MonkeyPatch, app: Flask
+) -> None:
+    monkeypatch.setenv("GRANTPANEL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a production secret for this test only")
+    cfg = Config()
+    assert cfg.SESSION_COOKIE_NAME == "__Host-session"
+    assert cfg.SESSION_COOKIE_SECURE and cfg.SESSION_COOKIE_HTTPONLY
+    assert cfg.SESSION_COOKIE_SAMESITE == "Lax"
+
+
 def test_hsts_is_not_sent_in_development(monkeypatch: pytest.MonkeyPatch, app: Flask) -> None:
     monkeypatch.delenv("GRANTPANEL_ENV", raising=False)
     monkeypatch.delenv("HSTS", raising=False)
@@ -371,6 +382,17 @@ def test_member_who_came_by_invitation_without_a_password_sets_one_without_a_cur
     db.session.expire_all()
     assert accounts.check_password(accounts.find_user_by_email("member@example.org"),
                                    "a brand new password")
+
+
+def test_a_long_passphrase_is_accepted(app: Flask) -> None:
+    make_user(role="staff", email="grants@example.org")
+    db.session.commit()
+    browser = _sign_in(app, "grants@example.org")
+    phrase = "the quick brown fox jumps over the lazy dog " * 2 + "and ten more chars"
+    assert len(phrase) >= 100
+    assert _change(browser, current_password=PASSWORD, password=phrase, confirm=phrase) == \
+        "/staff/"
+    assert _sign_in(app, "grants@example.org", phrase).get("/staff/").status_code == 200
 
 
 def test_invitation_lets_a_member_replace_a_forgotten_password_for_15_minutes_only(

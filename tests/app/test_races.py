@@ -169,7 +169,7 @@ def test_an_autosave_racing_submit_never_leaves_a_submitted_sheet_wrong(
     app: Flask, live_server: LiveServer  # noqa: F811
 ) -> None:
     # PostgreSQL: 10 members x 20 applications = 200 pairs; SQLite: 4 x 5 = 20 pairs.
-    members_n, apps_n, wave = (10, 20, 10) if is_postgresql() else (4, 5, 5)
+    members_n, apps_n, wave = (10, 20, 20) if is_postgresql() else (4, 5, 5)
     rnd = make_round(state="open", applications=apps_n)
     members = [
         make_member(rnd, make_user(role="panel", password=PASSWORD), conflicts_checked_at=utcnow())
@@ -245,38 +245,37 @@ def test_a_submit_racing_close_either_counts_before_the_close_or_is_refused(
 ) -> None:
     staff = make_user(role="staff", password=PASSWORD)
     rounds_n, members_n = (3, 12) if is_postgresql() else (2, 5)
+    people = [make_user(role="panel", password=PASSWORD) for _ in range(members_n)]
     rnds = []
     for r in range(rounds_n):
         rnd = make_round(name=f"Round {r}", state="open", applications=1,
                          seed=SEED, seed_commitment=voting.seed_commitment(SEED))
-        for _ in range(members_n):
-            make_member(rnd, make_user(role="panel", password=PASSWORD),
-                        conflicts_checked_at=utcnow())
+        for person in people:
+            make_member(rnd, person, conflicts_checked_at=utcnow())
         rnds.append(rnd)
     db.session.commit()
     boss = sign_in(live_server, staff, "/staff/")
+    browsers = {p.id: sign_in(live_server, p, "/panel/") for p in people}
 
     outcomes: list[tuple[Round, Membership, requests.Response]] = []
     for rnd in rnds:
-        a = rnd.applications[0]
-        page = f"/panel/rounds/{rnd.id}/applications/{a.id}"
+        url = f"{live_server.url}/panel/rounds/{rnd.id}/applications/{rnd.applications[0].id}"
         c1, c2 = rnd.criteria
         data = {f"criterion_{c1.id}": "4", f"criterion_{c2.id}": "2", "panel_note": "",
                 "feedback": "", "submit_scores": "Submit my scores"}
-        calls: list[Callable[[], requests.Response]] = []
-        for m in rnd.memberships:
-            calls.append(poster(sign_in(live_server, m.user, page), live_server.url + page, data))
+        members = list(rnd.memberships)
+        calls = [poster(browsers[m.user_id], url, data) for m in members]
         calls.append(poster(boss, f"{live_server.url}/staff/rounds/{rnd.id}/steps/close"))
         results = race(calls)
         assert results[-1].status_code in (302, 303), results[-1].status_code
-        outcomes += [(rnd, m, r) for m, r in zip(rnd.memberships, results[:-1], strict=True)]
+        outcomes += [(rnd, m, r) for m, r in zip(members, results[:-1], strict=True)]
 
     events = fresh(select(AuditEvent).order_by(AuditEvent.id))
     close_id = {e.round_id: e.id for e in events if e.action == "round.close"}
     submitted_event = {
         e.detail["membership_id"]: e.id for e in events if e.action == "sheet.submitted"
     }
-    sheets = {s.membership_id: s for s in fresh(select(ScoreSheet))}
+    sheets = {sheet.membership_id: sheet for sheet in fresh(select(ScoreSheet))}
     counted = refused = 0
     for rnd, m, resp in outcomes:
         assert resp.status_code < 500

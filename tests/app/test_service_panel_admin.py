@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from grantpanel.extensions import db
-from grantpanel.models import AuditEvent, Conflict, ScoreSheet
+from grantpanel.models import AuditEvent, Conflict, Membership, ScoreSheet
 from grantpanel.services import accounts, panel_admin
 from tests.builders import make_member, make_round, make_user
 
@@ -39,6 +39,22 @@ def test_an_existing_panel_member_is_reused_with_the_next_number(app: Flask) -> 
     membership, _ = panel_admin.add_member(rnd, staff, name="Sam", email="SAM@example.org")
     assert membership.user_id == person.id
     assert membership.number == 2
+
+
+def test_a_new_member_is_numbered_from_the_panel_as_committed_not_a_stale_copy(
+    app: Flask,
+) -> None:
+    staff = make_user(role="staff")
+    rnd = make_round()
+    make_member(rnd, number=1)
+    db.session.commit()
+    assert [m.number for m in rnd.memberships] == [1]
+    # A colleague added "Panel member 5" a moment ago; this session has not seen it.
+    db.session.execute(
+        insert(Membership).values(round_id=rnd.id, user_id=make_user().id, number=5)
+    )
+    membership, _ = panel_admin.add_member(rnd, staff, name="Sam", email="sam@example.org")
+    assert membership.number == 6
 
 
 def test_the_same_person_cannot_join_a_round_twice(app: Flask) -> None:

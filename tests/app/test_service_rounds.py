@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import voting
 from grantpanel.extensions import db
-from grantpanel.lifecycle import TransitionError
-from grantpanel.models import AuditEvent
+from grantpanel.lifecycle import AlreadyDoneError, TransitionError
+from grantpanel.models import AuditEvent, PublishedRecord, RecordChainHead, Round, ScoreSheet
 from grantpanel.services import rounds
 from grantpanel.services.rounds import MoneyError, RoundError, parse_money
 from tests.builders import make_application, make_member, make_round, make_user
@@ -244,6 +244,59 @@ def test_a_step_not_allowed_from_the_current_state_is_refused(app: Flask) -> Non
         rounds.apply_transition(rnd, "publish", staff)
     with pytest.raises(TransitionError, match="no step called"):
         rounds.apply_transition(rnd, "explode", staff)
+
+
+def test_a_step_taken_twice_happens_once_and_the_second_is_told_it_is_done(app: Flask) -> None:
+    staff = make_user(role="staff")
+    rnd = make_round(state="open", seed="0" * 64, seed_commitment=voting.seed_commitment("0" * 64))
+    rounds.apply_transition(rnd, "close", staff)
+    with pytest.raises(AlreadyDoneError) as e:
+        rounds.apply_transition(rnd, "close", staff)
+    assert str(e.value) == "Scoring was already closed, so nothing was changed."
+    closes = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "round.close")
+    ).all()
+    assert len(closes) == 1
+
+
+def test_a_step_checks_the_state_as_committed_not_a_stale_copy(app: Flask) -> None:
+    staff = make_user(role="staff")
+    rnd = make_round(state="open", seed="0" * 64, seed_commitment=voting.seed_commitment("0" * 64))
+    db.session.commit()
+    # A colleague closed scoring a moment ago; this session still holds the round as open.
+    db.session.execute(
+        update(Round).where(Round.id == rnd.id).values(state="closed")
+        .execution_options(synchronize_session=False)
+    )
+    assert rnd.state == "open"
+    with pytest.raises(AlreadyDoneError):
+        rounds.apply_transition(rnd, "close", staff)
+    assert rnd.state == "closed"
+
+
+def test_publishing_chains_each_record_to_the_one_before_through_the_chain_head(
+    app: Flask,
+) -> None:
+    staff = make_user(role="staff")
+    published = []
+    for name in ("First", "Second"):
+        rnd = make_round(name=name, state="closed", applications=1, quorum=1,
+                         seed="0" * 64, seed_commitment=voting.seed_commitment("0" * 64))
+        member = make_member(rnd)
+        db.session.add(ScoreSheet(membership_id=member.id,
+                                  application_id=rnd.applications[0].id,
+                                  status="submitted", scores={"c1": 4, "c2": 3}))
+        rounds.apply_transition(rnd, "decide", staff)
+        rounds.apply_transition(rnd, "publish", staff)
+        published.append(db.session.scalars(
+            select(PublishedRecord).where(PublishedRecord.round_id == rnd.id)
+        ).one())
+    first, second = published
+    assert first.previous_digest is None
+    assert second.previous_digest == first.digest
+    assert db.session.get(RecordChainHead, 1).digest == second.digest
+    with pytest.raises(AlreadyDoneError, match="already published"):
+        rounds.apply_transition(rnd, "publish", staff)
 
 
 def test_publishing_goes_through_the_counting_service(app: Flask, monkeypatch) -> None:

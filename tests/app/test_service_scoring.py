@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from grantpanel.extensions import db
 from grantpanel.models import AuditEvent, Membership, Round, ScoreSheet, utcnow
@@ -134,6 +134,19 @@ def test_saving_again_updates_the_one_sheet(app: Flask) -> None:
     assert second.status == "submitted" and second.submitted_at is not None
 
 
+def _first_look_up_misses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the save's first look-up miss the sheet, as when another request makes it at the
+    same moment: the save's insert then fails on the unique key and it must fall back."""
+    real = scoring._locked_sheet
+    calls = {"n": 0}
+
+    def racing(*args: object, **kwargs: object) -> ScoreSheet | None:
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scoring, "_locked_sheet", racing)
+
+
 def test_a_sheet_made_at_the_same_moment_elsewhere_is_updated_not_duplicated(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -146,21 +159,59 @@ def test_a_sheet_made_at_the_same_moment_elsewhere_is_updated_not_duplicated(
     )
     db.session.add(other)
     db.session.commit()
-    # The first look-up misses the other request's sheet, as in a race between two clicks.
-    real = scoring.sheet_for
-    calls = {"n": 0}
-
-    def racing_sheet_for(*args: object, **kwargs: object) -> ScoreSheet | None:
-        calls["n"] += 1
-        return None if calls["n"] == 1 else real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(scoring, "sheet_for", racing_sheet_for)
+    _first_look_up_misses(monkeypatch)
     sheet = _save(member, scores={"c1": 5, "c2": 5})
     db.session.commit()
 
     assert sheet.id == other.id
     assert _count_sheets() == 1
     assert sheet.scores == {"c1": 5, "c2": 5}
+    assert sheet.status == "submitted"
+
+
+def test_an_autosave_that_loses_the_insert_to_a_submit_leaves_the_submitted_sheet_alone(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rnd = make_round(applications=1, state="open")
+    member = _checked_member(rnd)
+    application = rnd.applications[0]
+    submitted = ScoreSheet(
+        membership_id=member.id, application_id=application.id, stage=1, status="submitted",
+        scores={"c1": 5, "c2": 4}, panel_note="Submitted", submitted_at=utcnow(),
+    )
+    db.session.add(submitted)
+    db.session.commit()
+    _first_look_up_misses(monkeypatch)
+
+    with pytest.raises(scoring.AlreadySubmittedError) as e:
+        scoring.autosave_draft(member, application, scores={"c1": 1}, panel_note="Autosaved",
+                               feedback="", actor=member.user)
+    db.session.rollback()
+
+    assert str(e.value) == scoring.ALREADY_SUBMITTED_MESSAGE
+    [sheet] = db.session.scalars(
+        select(ScoreSheet).execution_options(populate_existing=True)
+    ).all()
+    assert (sheet.status, sheet.scores, sheet.panel_note) == (
+        "submitted", {"c1": 5, "c2": 4}, "Submitted"
+    )
+
+
+def test_a_save_reads_the_round_fresh_so_a_close_made_elsewhere_refuses_it(app: Flask) -> None:
+    rnd = make_round(applications=1, state="open")
+    member = _checked_member(rnd)
+    db.session.commit()
+    assert member.round.state == "open"
+    # Scoring closes in another request; this session still holds the round as open.
+    db.session.execute(
+        update(Round).where(Round.id == rnd.id).values(state="closed")
+        .execution_options(synchronize_session=False)
+    )
+    assert member.round.state == "open"
+
+    with pytest.raises(scoring.ScoringClosedError, match="Scoring has closed"):
+        _save(member)
+    assert _count_sheets() == 0
 
 
 def test_audit_log_records_saving_and_submitting_without_score_values(app: Flask) -> None:

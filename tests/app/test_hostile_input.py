@@ -36,17 +36,29 @@ import voting
 from config import TestingConfig
 from grantpanel import create_app
 from grantpanel.extensions import db, limiter
-from grantpanel.models import Round, ScoreSheet, User, utcnow
-from grantpanel.services import accounts
+from grantpanel.forms_base import DEFAULT_MAX_LENGTH
+from grantpanel.models import Application, Round, ScoreSheet, User, utcnow
+from grantpanel.services import accounts, applications, conflicts, rounds, scoring
+from grantpanel.staff import forms as staff_forms
 from grantpanel.textcheck import CONTROL_CHARACTERS
 from tests.builders import make_member, make_round, make_user
-from tests.helpers import csrf_token, text
+from tests.helpers import csrf_token, submit, text
 
 PASSWORD = "correct horse battery"
 SEED = "5" * 64
-# The longest text any field takes (a score sheet's notes, an application's answers): a
-# Text column holding more than this got past a form that should have refused it.
-LONGEST_TEXT = 10_000
+# The stated limit of each Text column a form writes (String columns have their own length).
+TEXT_LIMITS = {
+    ("round", "purpose"): rounds.PURPOSE_MAX_LENGTH,
+    ("criterion", "guidance"): rounds.GUIDANCE_MAX_LENGTH,
+    ("application", "summary"): applications.MAX_SUMMARY,
+    ("application", "answers"): applications.MAX_ANSWERS,
+    ("application", "eligibility_reason"): staff_forms.ELIGIBILITY_REASON_MAX_LENGTH,
+    ("user", "access_needs"): staff_forms.ACCESS_NEEDS_MAX_LENGTH,
+    ("conflict", "note"): conflicts.NOTE_MAX_LENGTH,
+    ("score_sheet", "panel_note"): scoring.NOTE_MAX_LENGTH,
+    ("score_sheet", "feedback"): scoring.NOTE_MAX_LENGTH,
+}
+LONGEST_TEXT = DEFAULT_MAX_LENGTH  # any other Text column, and text inside JSON columns
 # Stored bodies the application computes (canonical JSON, hashes), not text anyone typed.
 COMPUTED_COLUMNS = {("published_record", "body"), ("decision", "count")}
 
@@ -124,9 +136,9 @@ def _url_for_rule(rule: Rule, world: World) -> str:
     }
     missing = set(rule.arguments) - set(args)
     assert not missing, f"add {missing} to the fuzzer's URL arguments for {rule.rule}"
-    return "/" + rule.build({k: args[k] for k in rule.arguments}, append_unknown=False)[1].lstrip(
-        "/"
-    )
+    built = rule.build({k: args[k] for k in rule.arguments}, append_unknown=False)
+    assert built is not None
+    return "/" + built[1].lstrip("/")
 
 
 def _visitor(endpoint: str, world: World) -> User | None:
@@ -141,14 +153,14 @@ def _visitor(endpoint: str, world: World) -> User | None:
     return world.staff  # other signed-in pages (password, sign-out)
 
 
-def _post_rules() -> list[str]:
+def _post_rules() -> dict[str, str]:
+    """Every URL rule that accepts POST, and its endpoint."""
     app = create_app(TestingConfig("sqlite://"))
-    return sorted(
-        {r.endpoint for r in app.url_map.iter_rules() if "POST" in (r.methods or set())}
-    )
+    return {r.rule: r.endpoint for r in app.url_map.iter_rules()
+            if "POST" in (r.methods or set())}
 
 
-POST_ENDPOINTS = _post_rules()
+POST_RULES = _post_rules()
 
 # --- reading a form's fields from the page ----------------------------------------------------
 
@@ -159,6 +171,7 @@ class FormField:
     kind: str  # text, textarea, select, radio, checkbox, hidden, submit, file, number...
     options: list[str] = field(default_factory=list)
     value: str = ""
+    chosen: bool = False  # a select's option is selected, or a radio is checked
 
 
 class _FormReader(HTMLParser):
@@ -185,7 +198,7 @@ class _FormReader(HTMLParser):
             if kind in ("radio", "checkbox"):
                 f.options.append(a.get("value", "y"))
                 if "checked" in a:
-                    f.value = a.get("value", "y")
+                    f.value, f.chosen = a.get("value", "y"), True
             else:
                 f.value = a.get("value", "")
         elif tag == "select" and name:
@@ -193,7 +206,7 @@ class _FormReader(HTMLParser):
         elif tag == "option" and self._select is not None:
             self._select.options.append(a.get("value", ""))
             if "selected" in a:
-                self._select.value = a.get("value", "")
+                self._select.value, self._select.chosen = a.get("value", ""), True
         elif tag == "textarea" and name:
             self._textarea = self._form.setdefault(name, FormField(name, "textarea"))
 
@@ -230,12 +243,13 @@ _PLAUSIBLE = {
     "password": PASSWORD,
     "confirm": PASSWORD,
     "reason": "A reason written for the record.",
+    "reference": "",  # the next free one: a typed one is taken after the first success
     "descriptors": "1: None\n2: A little\n3: Some\n4: Well\n5: Very well",
 }
 
 
 def _plausible(f: FormField) -> str:
-    if f.value.strip():
+    if f.value.strip() or f.chosen:
         return f.value
     if f.name in _PLAUSIBLE:
         return _PLAUSIBLE[f.name]
@@ -309,7 +323,7 @@ CORE_TEXT: list[str | bytes] = [
 CORE_CHOICE: list[str | bytes] = [
     "\u00b2", "\u0663", "99999999999999999999", "-99999999999999999999", "\x00", str(2**31),
 ]
-CORE_VALUES = {"select": CORE_CHOICE, "radio": CORE_CHOICE, "number": CORE_CHOICE,
+CORE_VALUES: dict[str, list[str | bytes]] = {"select": CORE_CHOICE, "radio": CORE_CHOICE, "number": CORE_CHOICE,
                "checkbox": ["\x00", "\u00b2"], "date": ["\x00", "99999-01-01", "\u0663"]}
 CORE_EXTRAS: list[tuple[str, str | bytes]] = [("\x00", "\x00"), ("name\x00", "x")]
 EXAMPLES = 20  # random posts per form, after the core values
@@ -398,9 +412,9 @@ def _stored_text_problems() -> list[str]:
                 if isinstance(c.type, JSON):
                     walk(where, value)
                 elif isinstance(c.type, Text):
-                    check(where, value, LONGEST_TEXT)
+                    check(where, value, TEXT_LIMITS.get((table.name, c.name), LONGEST_TEXT))
                 else:
-                    check(where, value, c.type.length or LONGEST_TEXT)
+                    check(where, value, getattr(c.type, "length", None) or LONGEST_TEXT)
     return problems
 
 
@@ -412,11 +426,12 @@ def world(app: Flask) -> Iterator[World]:
     yield _world()
 
 
-@pytest.mark.parametrize("endpoint", POST_ENDPOINTS)
+@pytest.mark.parametrize("rule_path", sorted(POST_RULES))
 def test_hostile_posts_to_every_form_never_give_a_server_error(
-    app: Flask, client: FlaskClient, world: World, endpoint: str
+    app: Flask, client: FlaskClient, world: World, rule_path: str
 ) -> None:
-    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    rule = next(r for r in app.url_map.iter_rules() if r.rule == rule_path)
+    endpoint = rule.endpoint
     url = _url_for_rule(rule, world)
     visitor = _visitor(endpoint, world)
     _sign_in_as(client, visitor)
@@ -498,7 +513,7 @@ def test_hostile_posts_to_every_form_never_give_a_server_error(
     stored = _stored_text_problems()
     if STATS_FILE:
         with open(STATS_FILE, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"endpoint": endpoint, "posts": tally.posts,
+            fh.write(json.dumps({"rule": rule_path, "posts": tally.posts,
                                  "server_errors": len(tally.failures),
                                  "stored_problems": len(stored),
                                  "statuses": tally.statuses}) + "\n")
@@ -514,4 +529,257 @@ def test_the_fuzzer_finds_the_forms_it_should() -> None:
                 "staff.application_new", "staff.member_new", "staff.conflict_new",
                 "staff.count", "panel.application", "panel.check_conflicts",
                 "panel.declare_conflict", "auth.sign_in", "auth.set_password"}
-    assert expected <= set(POST_ENDPOINTS)
+    assert expected <= set(POST_RULES.values())
+
+
+# --- each bug the fuzzer found, pinned -------------------------------------------------------
+
+
+@pytest.fixture()
+def staff(app: Flask) -> User:
+    user = make_user(role="staff", email="staff@example.org")
+    db.session.commit()
+    return user
+
+
+def _round_form(**changes: str) -> dict[str, str]:
+    data = {
+        "name": "Warm Homes Fund", "purpose": "Grants to help people keep warm.",
+        "currency": "GBP", "budget": "5000", "involvement": "co-production",
+        "aggregation": "mean", "quorum": "3", "fit_rule": "skip",
+        "tie_break_1": "higher_median", "tie_break_2": "", "tie_break_3": "",
+        "tie_break_4": "",
+    }
+    data.update(changes)
+    return data
+
+
+def _rounds() -> list[Round]:
+    return list(db.session.scalars(select(Round)))
+
+
+@pytest.mark.parametrize("name, value", [
+    ("name", "Warm\x00Homes"),
+    ("purpose", "Grants\x00 for warmth"),
+    ("purpose", "Red \x1b[31malert"),
+    ("budget", "5000\x00"),
+    ("involvement", "co-production\x00"),
+    ("currency", "GBP\x00"),
+])
+def test_a_control_character_in_any_field_is_refused_with_a_plain_message(
+    staff: User, login_as: Any, name: str, value: str
+) -> None:
+    client = login_as(staff)
+    resp = submit(client, "/staff/rounds/new", _round_form(**{name: value}))
+    assert resp.status_code == 200
+    assert "contains a hidden control character that cannot be saved" in text(resp)
+    assert _rounds() == []
+
+
+def test_a_control_character_in_a_field_name_is_refused(staff: User, login_as: Any) -> None:
+    client = login_as(staff)
+    resp = submit(client, "/staff/rounds/new", {**_round_form(), "extra\x00": "x"})
+    assert resp.status_code == 200
+    assert "hidden control character in it, so nothing was saved" in text(resp)
+    assert _rounds() == []
+
+
+@pytest.mark.parametrize("quorum, message", [
+    ("99999999999999999999", "not a whole number"),
+    ("2147483648", "not a whole number"),
+    ("1001", "The quorum must be a whole number from 1 to 1,000."),
+    ("\u00b2", "not a whole number"),  # superscript two: str.isdigit() says yes
+    ("\u0663", "not a whole number"),  # Arabic-Indic three: int() says 3
+    ("1_000", "not a whole number"),  # int() says 1000
+])
+def test_a_number_out_of_range_or_in_other_digits_is_refused_not_a_server_error(
+    staff: User, login_as: Any, quorum: str, message: str
+) -> None:
+    client = login_as(staff)
+    resp = submit(client, "/staff/rounds/new", _round_form(quorum=quorum))
+    assert resp.status_code == 200
+    assert message in text(resp)
+    assert _rounds() == []
+
+
+@pytest.mark.parametrize("budget", [
+    "9" * 5000, "1,000,000,000.01", "\u0663\u0660\u0660", "\u00b2", "1_000", "1e9",
+])
+def test_a_budget_that_is_not_a_sane_amount_is_refused(
+    staff: User, login_as: Any, budget: str
+) -> None:
+    client = login_as(staff)
+    resp = submit(client, "/staff/rounds/new", _round_form(budget=budget))
+    assert resp.status_code == 200
+    assert "The budget" in text(resp)
+    assert _rounds() == []
+
+
+def test_money_is_read_in_ascii_digits_up_to_one_billion() -> None:
+    assert rounds.parse_money("1,000,000,000") == rounds.MAX_MONEY_MINOR
+    assert rounds.parse_money("\u00a3 1,500.50") == 150_050
+    for bad in ["1,000,000,000.01", "9" * 5000, "\u0663\u0660\u0660", "1_000", "\uff11\uff10"]:
+        with pytest.raises(rounds.MoneyError):
+            rounds.parse_money(bad)
+
+
+def test_the_services_refuse_what_the_forms_refuse(staff: User) -> None:
+    settings_ = {"name": "Round", "purpose": "Purpose", "budget": 100, "currency": "GBP",
+                 "involvement": "co-production", "aggregation": "mean", "fit_rule": "skip",
+                 "tie_break": []}
+    for bad in ({"quorum": 10**20}, {"quorum": 0, "name": "x"}, {"quorum": 3, "name": "a\x00b"},
+                {"quorum": 3, "purpose": "p" * 5_001},
+                {"quorum": 3, "budget": rounds.MAX_MONEY_MINOR + 1}):
+        with pytest.raises(rounds.RoundError):
+            rounds.create_round(staff, **{**settings_, **bad})
+    rnd = rounds.create_round(staff, **settings_, quorum=3)
+    good = {"name": "Who benefits", "guidance": "Look for reach.", "weight": 1,
+            "scale_min": 1, "scale_max": 3, "descriptors": ["Low", "Some", "High"]}
+    for bad_c in ({"scale_min": -(10**12), "scale_max": 10**12}, {"guidance": "g\x00"},
+                  {"name": "n" * 201}, {"descriptors": ["Low", "S\x1bome", "High"]}):
+        with pytest.raises(rounds.RoundError):
+            rounds.add_criterion(rnd, staff, **{**good, **bad_c})  # type: ignore[arg-type]
+
+
+def test_every_text_field_states_its_limit_on_the_page(staff: User, login_as: Any) -> None:
+    page = text(login_as(staff).get("/staff/rounds/new"))
+    assert "Up to 200 characters." in page  # the round's name: String(200)
+    assert f"Up to {rounds.PURPOSE_MAX_LENGTH:,} characters." in page
+    assert "maxlength" not in page  # the browser would silently cut a paste
+
+
+def test_text_over_its_limit_is_refused_and_kept_on_the_page(
+    staff: User, login_as: Any
+) -> None:
+    long_purpose = "p" * (rounds.PURPOSE_MAX_LENGTH + 1)
+    resp = submit(login_as(staff), "/staff/rounds/new", _round_form(purpose=long_purpose))
+    assert resp.status_code == 200
+    assert f"Keep this to {rounds.PURPOSE_MAX_LENGTH:,} characters or fewer." in text(resp)
+    assert long_purpose in text(resp)
+    assert _rounds() == []
+
+
+def test_a_megabyte_of_text_is_refused_and_never_published(staff: User, login_as: Any) -> None:
+    rnd = make_round(applications=1)
+    db.session.commit()
+    client = login_as(staff)
+    url = f"/staff/rounds/{rnd.id}/applications/new"
+    for size in (1_000_000, 100_000):
+        resp = submit(client, url, {"applicant_name": "Group", "title": "Title",
+                                    "summary": "s" * size, "amount": "100"})
+        assert resp.status_code in (200, 413)
+    assert [a.summary for a in db.session.scalars(select(Application))] == [
+        "A warm space and hot meals twice a week."
+    ]
+
+
+@pytest.mark.parametrize("score", ["\u00b2", "\u0663", "99999999999999999999", "1\x00"])
+def test_a_score_in_other_digits_or_too_large_is_refused_not_a_server_error(
+    app: Flask, login_as: Any, score: str
+) -> None:
+    rnd = make_round(state="open", applications=1)
+    member = make_member(rnd, conflicts_checked_at=utcnow())
+    db.session.commit()
+    client = login_as(member.user)
+    url = f"/panel/rounds/{rnd.id}/applications/{rnd.applications[0].id}"
+    data = {f"criterion_{rnd.criteria[0].id}": score, f"criterion_{rnd.criteria[1].id}": "3",
+            "panel_note": "", "feedback": "", "submit_scores": "Submit my scores"}
+    resp = submit(client, url, data)
+    assert resp.status_code == 200
+    assert "Choose one of the answers" in text(resp) or "control character" in text(resp)
+    autosave = submit(client, url, {**data, "save_draft": "Save as draft"},
+                      headers={"X-Requested-With": "fetch"})
+    assert autosave.status_code == 422
+    assert db.session.scalars(select(ScoreSheet)).all() == []
+
+
+@pytest.mark.parametrize("path", [
+    "/staff/rounds/99999999999999999999",
+    "/staff/rounds/2147483648",
+    "/staff/rounds/007",
+    "/staff/rounds/%D9%A3",  # an Arabic-Indic digit three
+    "/staff/rounds/0",
+    "/staff/rounds/1/applications/99999999999999999999",
+    "/rounds/99999999999999999999",
+    "/panel/rounds/99999999999999999999/",
+])
+def test_an_id_in_a_url_out_of_range_is_a_plain_404(
+    staff: User, login_as: Any, path: str
+) -> None:
+    make_round()  # round 1 exists
+    db.session.commit()
+    resp = login_as(staff).get(path)
+    assert resp.status_code == 404
+    assert "Page not found" in text(resp)
+
+
+def test_the_api_answers_404_for_a_record_id_beyond_the_integer_range(
+    client: FlaskClient,
+) -> None:
+    resp = client.get("/api/v1/rounds/99999999999999999999/record")
+    assert resp.status_code == 404
+    assert resp.get_json()["status"] == 404
+
+
+def test_the_largest_id_still_routes(staff: User, login_as: Any) -> None:
+    rnd = make_round()
+    db.session.commit()
+    client = login_as(staff)
+    assert client.get(f"/staff/rounds/{rnd.id}").status_code == 200
+    assert client.get(f"/staff/rounds/{2**31 - 1}").status_code == 404  # routed, not found
+
+
+def test_the_500_page_after_a_form_is_sent_does_not_claim_nothing_was_lost(
+    app: Flask, client: FlaskClient
+) -> None:
+    def boom() -> str:
+        raise RuntimeError("a fault after the form was read")
+
+    app.add_url_rule("/boom", "boom", boom, methods=["GET", "POST"])
+    token = csrf_token(client, "/sign-in")
+    sent = client.post("/boom", data={"csrf_token": token})
+    assert sent.status_code == 500
+    page = text(sent)
+    assert "may not have been saved" in page
+    assert "Go back, check whether your change is there" in page
+    assert "lost" not in page
+    shown = client.get("/boom")
+    assert shown.status_code == 500
+    assert "could not be shown" in text(shown)
+    assert "lost" not in text(shown)
+
+
+def test_every_form_in_grantpanel_inherits_the_base_form() -> None:
+    from flask_wtf import FlaskForm
+
+    import grantpanel.auth.forms
+    import grantpanel.panel.forms
+    import grantpanel.staff.forms  # noqa: F401
+    from grantpanel.forms_base import BaseForm
+
+    def subclasses(cls: type) -> set[type]:
+        out: set[type] = set(cls.__subclasses__())
+        return out.union(*(subclasses(c) for c in out))
+
+    strays = [c.__qualname__ for c in subclasses(FlaskForm)
+              if c.__module__.startswith("grantpanel") and not issubclass(c, BaseForm)]
+    assert strays == []
+
+
+def test_a_text_field_declared_without_a_limit_gets_the_default_one(app: Flask) -> None:
+    from wtforms import StringField
+
+    from grantpanel.forms_base import DEFAULT_MAX_LENGTH, BaseForm, max_length
+
+    class Bare(BaseForm):
+        class Meta:
+            csrf = False
+
+        note = StringField("Note")
+
+    with app.test_request_context("/", method="POST", data={"note": "n" * 10_001}):
+        form = Bare()
+        assert max_length(form.note) == DEFAULT_MAX_LENGTH
+        assert form.note.flags.maxlength == DEFAULT_MAX_LENGTH
+        assert not form.validate()
+        assert form.note.errors == ["Keep this to 10,000 characters or fewer."]

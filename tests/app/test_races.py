@@ -28,6 +28,7 @@ from grantpanel.models import (
     Decision,
     Membership,
     PublishedRecord,
+    RecordChainHead,
     Round,
     ScoreSheet,
     User,
@@ -344,26 +345,27 @@ def test_rounds_published_at_the_same_moment_make_one_chain_without_a_fork(
     app: Flask, live_server: LiveServer  # noqa: F811
 ) -> None:
     staff = make_user(role="staff", password=PASSWORD)
-    first = scored_round("Published earlier", state="closed")
-    counting.decide(first, staff, [])
-    counting.publish(first, staff)
-    rnds = [scored_round(f"Round {i}", state="closed") for i in range(4)]
-    for rnd in rnds:
+    # The first wave starts the chain (nobody has published before); the second extends it.
+    waves = [[scored_round(f"Round {w}.{i}", state="closed") for i in range(n)]
+             for w, n in enumerate((2, 3))]
+    for rnd in waves[0] + waves[1]:
         counting.decide(rnd, staff, [])
     db.session.commit()
     boss = sign_in(live_server, staff, "/staff/")
 
-    urls = [f"{live_server.url}/staff/rounds/{rnd.id}/steps/publish" for rnd in rnds]
-    results = race([poster(boss, u) for u in urls])
+    for rnds in waves:
+        urls = [f"{live_server.url}/staff/rounds/{rnd.id}/steps/publish" for rnd in rnds]
+        results = race([poster(boss, u) for u in urls])
+        assert [r.status_code for r in results] == [302] * len(rnds)
 
-    assert [r.status_code for r in results] == [302] * len(rnds)
-    records = fresh(select(PublishedRecord).order_by(PublishedRecord.id))
-    assert len(records) == 1 + len(rnds)
+    records = fresh(select(PublishedRecord).order_by(PublishedRecord.published_at))
+    assert len(records) == 5
     previous = [r.previous_digest for r in records]
     assert len(set(previous)) == len(previous), "two records chain to the same record"
     assert previous[0] is None
     for earlier, later in zip(records, records[1:], strict=False):
         assert later.previous_digest == earlier.digest
+    assert fresh(select(RecordChainHead))[0].digest == records[-1].digest
 
 
 # --- adding panel members ----------------------------------------------------------------------

@@ -21,6 +21,8 @@ import requests
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from grantpanel.extensions import limiter
+
 
 @dataclass
 class LiveServer:
@@ -31,7 +33,9 @@ class LiveServer:
 @pytest.fixture()
 def live_server(app: Flask) -> Iterator[LiveServer]:
     """Serve ``app`` on 127.0.0.1 in a background thread until the test ends."""
-    app.config["RATELIMIT_ENABLED"] = False
+    # Flask-Limiter reads RATELIMIT_ENABLED only at init_app: switch the one limiter off here.
+    was_enabled = limiter.enabled
+    limiter.enabled = False
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -41,6 +45,7 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        limiter.enabled = was_enabled
 
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -218,12 +218,11 @@ def is_open_for_scoring(rnd: Round) -> bool:
     return rnd.state == "open"
 
 
-def _check_open_for_scoring(membership: Membership) -> None:
-    """Raise :class:`ScoringClosedError` unless the round (as loaded) is open for scoring."""
-    state = membership.round.state
-    if state == "draft":
+def _check_open_for_scoring(rnd: Round) -> None:
+    """Raise :class:`ScoringClosedError` unless ``rnd`` is open for scoring."""
+    if rnd.state == "draft":
         raise ScoringClosedError(NOT_OPEN_MESSAGE)
-    if not is_open_for_scoring(membership.round):
+    if not is_open_for_scoring(rnd):
         raise ScoringClosedError(CLOSED_MESSAGE)
 
 
@@ -238,7 +237,7 @@ def _lock_round_for_saving(membership: Membership) -> Round:
     rnd = locks.lock_one(Round, Round.id == membership.round_id, shared=True)
     if rnd is None:  # pragma: no cover  (a membership's round exists)
         raise ScoringClosedError(CLOSED_MESSAGE)
-    _check_open_for_scoring(membership)
+    _check_open_for_scoring(rnd)
     return rnd
 
 

@@ -2,6 +2,24 @@
 
 Applications can be added or changed while the round is a draft or open for scoring; after
 scoring closes they are fixed, because the count depends on them.
+
+Rules, each in one place and used by the staff form, this service and the CSV import alike:
+
+* **Fields.** One checker per field: :func:`reference_problem`, :func:`email_problem`,
+  :func:`text_field_problem` (applicant's name, title, summary, answers: a length limit and no
+  control characters, through :func:`grantpanel.textcheck.text_problem`) and
+  :func:`parse_amount`. Each returns (or raises with) a fragment of a sentence naming the
+  field, which the form turns into a sentence and the import prefixes with "Line N: ".
+* **References** are unique within a round, compared without regard to case. An empty
+  reference becomes the first free "A-001" style one (:class:`ReferenceAllocator`: one read of
+  the round's references, then linear in the number handed out). Every change that can take a
+  reference first takes the round's lock (:func:`_lock_round`), so two staff adding at the
+  same moment wait for each other and never get the same reference or a server error.
+* **Import** (:func:`import_csv`) reads the file as a stream, twice: first every row is
+  checked, keeping only the references seen; nothing is written unless every row is good.
+  Then, under the round's lock, rows are inserted in chunks of :data:`INSERT_CHUNK`. Memory
+  does not grow with the file beyond the set of references. The report lists the first
+  :data:`MAX_REPORTED_PROBLEMS` problems and counts the rest.
 """
 
 from __future__ import annotations
@@ -9,37 +27,52 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Generator, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
+from typing import IO, Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select, update
 
 from grantpanel.extensions import db
 from grantpanel.models import Application, Round, User
 from grantpanel.services import audit
 from grantpanel.services.rounds import CURRENCY_UNITS, MoneyError, parse_money
+from grantpanel.textcheck import CONTROL_CHARACTERS, text_problem
 
 EDITABLE_STATES = ("draft", "open")
 
-# Limits match the database columns.
+# Limits. Reference, name, title and email match the database columns; summary and answers
+# are Text columns, limited here so nobody can publish a megabyte.
 MAX_REFERENCE = 40
 MAX_NAME = 200
 MAX_TITLE = 200
 MAX_EMAIL = 254
+MAX_SUMMARY = 2_000
+MAX_ANSWERS = 20_000
+MAX_AMOUNT_TEXT = 30  # longer text in the amount cell is not a number we can read
+
+MAX_REPORTED_PROBLEMS = 100  # an import report lists this many problems, then counts the rest
+INSERT_CHUNK = 1_000  # rows per bulk INSERT
 
 CSV_COLUMNS: list[tuple[str, bool, str]] = [
-    ("reference", False, "Your reference, like A-001. Left empty, one is made for you."),
-    ("applicant_name", True, "The applicant's name or group. Private: shown to staff and panel."),
+    ("reference", False, "Your reference, like A-001. Left empty, one is made for you. "
+                         f"Up to {MAX_REFERENCE} characters."),
+    ("applicant_name", True, "The applicant's name or group. Private: shown to staff and panel. "
+                             f"Up to {MAX_NAME} characters."),
     ("contact_email", False, "Email address for the applicant. Private."),
-    ("title", True, "Public title of the application."),
-    ("summary", True, "Public summary: a few sentences about the project."),
+    ("title", True, f"Public title of the application. Up to {MAX_TITLE} characters."),
+    ("summary", True, "Public summary: a few sentences about the project. "
+                      f"Up to {MAX_SUMMARY:,} characters."),
     ("amount", True, "Amount asked for, in pounds: 1500 or 1,500.00."),
-    ("answers", False, "The applicant's answers to the form questions, shown to the panel."),
+    ("answers", False, "The applicant's answers to the form questions, shown to the panel. "
+                       f"Up to {MAX_ANSWERS:,} characters."),
 ]
 REQUIRED_COLUMNS = [name for name, required, _ in CSV_COLUMNS if required]
 KNOWN_COLUMNS = [name for name, _, _ in CSV_COLUMNS]
 
-_REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/\-]*$")
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_REFERENCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/\-]*")
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class ApplicationError(ValueError):
@@ -54,13 +87,33 @@ class ImportProblem:
 
 @dataclass
 class ImportRejected(ValueError):
-    """The file was not imported; ``problems`` lists every reason, with line numbers."""
+    """The file was not imported. ``problems`` lists the first problems found, with line
+    numbers (at most :data:`MAX_REPORTED_PROBLEMS`); ``total`` counts all of them."""
 
     problems: list[ImportProblem] = field(default_factory=list)
+    total: int = 0
+
+    def __post_init__(self) -> None:
+        self.total = max(self.total, len(self.problems))
+
+    @property
+    def unlisted(self) -> int:
+        """How many problems were found but not listed."""
+        return self.total - len(self.problems)
 
     def __str__(self) -> str:
-        n = len(self.problems)
-        return f"Nothing was imported: the file has {n} problem{'s' if n != 1 else ''}."
+        n = self.total
+        return f"Nothing was imported: the file has {n:,} problem{'s' if n != 1 else ''}."
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import added: how many applications, and the first and last reference."""
+
+    count: int
+    automatic_references: int
+    first_reference: str
+    last_reference: str
 
 
 # --- queries ---------------------------------------------------------------------------------
@@ -77,40 +130,129 @@ def get_in_round(rnd: Round, application_id: int) -> Application | None:
     return app if app is not None and app.round_id == rnd.id else None
 
 
-# --- checks shared by the form and the CSV import --------------------------------------------
+def _references(round_id: int, *, besides: int | None = None) -> dict[str, str]:
+    """The round's references, keyed by their lower-case form: one query."""
+    stmt = select(Application.reference).where(Application.round_id == round_id)
+    if besides is not None:
+        stmt = stmt.where(Application.id != besides)
+    return {ref.lower(): ref for ref in db.session.scalars(stmt)}
+
+
+def reference_taken(rnd: Round, reference: str, *, besides: Application | None = None) -> bool:
+    """Whether another application in the round has ``reference`` (ignoring case)."""
+    besides_id = besides.id if besides is not None else None
+    return reference.strip().lower() in _references(rnd.id, besides=besides_id)
+
+
+# --- checks shared by the form, the service and the CSV import ------------------------------
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """``value`` made safe to quote back in a message: control characters as '?', and cut
+    short with '...' after ``limit`` characters."""
+    value = CONTROL_CHARACTERS.sub("?", value)
+    return value if len(value) <= limit else value[:limit] + "..."
+
+
+def as_sentence(fragment: str) -> str:
+    """A checker's fragment ("the title must be ...") as a sentence for a form."""
+    return fragment[:1].upper() + fragment[1:] + "."
 
 
 def reference_problem(reference: str) -> str | None:
     if len(reference) > MAX_REFERENCE:
-        return f"reference '{reference}' is too long: use at most {MAX_REFERENCE} characters"
-    if not _REFERENCE_RE.match(reference):
         return (
-            f"reference '{reference}' should use only letters, numbers, spaces, dots, "
+            f"reference '{shown(reference)}' is too long: use at most {MAX_REFERENCE} "
+            "characters"
+        )
+    if not _REFERENCE_RE.fullmatch(reference):
+        return (
+            f"reference '{shown(reference)}' should use only letters, numbers, spaces, dots, "
             "dashes and slashes, like A-001"
         )
     return None
 
 
 def email_problem(email: str) -> str | None:
-    if len(email) > MAX_EMAIL or not _EMAIL_RE.match(email):
+    if (
+        len(email) > MAX_EMAIL
+        or CONTROL_CHARACTERS.search(email)
+        or not _EMAIL_RE.fullmatch(email)
+    ):
         return (
-            f"contact email '{email}' is not an email address in the right form, "
+            f"contact email '{shown(email)}' is not an email address in the right form, "
             "like name@example.org"
         )
     return None
 
 
-def next_reference(used: set[str]) -> str:
-    """The first free "A-001" style reference not in ``used`` (compared case-insensitively)."""
-    lowered = {u.lower() for u in used}
-    n = 1
-    while f"a-{n:03d}" in lowered:
-        n += 1
-    return f"A-{n:03d}"
+# Free-text fields: (how a person calls the field, the most characters it may have).
+TEXT_FIELDS: dict[str, tuple[str, int]] = {
+    "applicant_name": ("the applicant's name", MAX_NAME),
+    "title": ("the title", MAX_TITLE),
+    "summary": ("the summary", MAX_SUMMARY),
+    "answers": ("the answers", MAX_ANSWERS),
+}
 
 
-def _used_references(rnd: Round, *, besides: Application | None = None) -> set[str]:
-    return {a.reference for a in rnd.applications if a is not besides}
+def text_field_problem(name: str, value: str, *, label: str | None = None) -> str | None:
+    """A fragment if the text field ``name`` is too long or holds a control character.
+
+    ``label`` names the field in the message (the import uses the column name).
+    """
+    default_label, max_length = TEXT_FIELDS[name]
+    problem = text_problem(value, max_length=max_length, label=label or default_label)
+    return problem.rstrip(".") if problem else None
+
+
+def parse_amount(text: str | None, *, unit: str = "pounds") -> int:
+    """The amount asked for, typed in major units, as integer minor units (more than 0).
+
+    Raises :class:`~grantpanel.services.rounds.MoneyError` whose message continues a sentence
+    that starts "The amount" (see :func:`grantpanel.services.rounds.parse_money`). Text that
+    is too long or holds control characters is refused without being quoted in full.
+    """
+    raw = (text or "").strip()
+    if len(raw) > MAX_AMOUNT_TEXT or CONTROL_CHARACTERS.search(raw):
+        raise MoneyError(f"'{shown(raw, 20)}' is not a number of {unit}, like 1500 or 1500.00")
+    return parse_money(raw, unit=unit)
+
+
+class ReferenceAllocator:
+    """Hands out the first free "A-001" style references, in increasing order.
+
+    ``taken`` are the references already in use (any case). Each :meth:`next` returns the
+    lowest-numbered "A-nnn" not taken and not handed out before, so a batch of n references
+    costs O(n + len(taken)) in all, never a search from A-001 per reference.
+    """
+
+    def __init__(self, taken: Iterable[str]) -> None:
+        self._taken = {t.lower() for t in taken}
+        self._n = 1
+
+    def next(self) -> str:
+        while f"a-{self._n:03d}" in self._taken:
+            self._n += 1
+        ref = f"A-{self._n:03d}"
+        self._n += 1
+        return ref
+
+
+def _lock_round(rnd: Round) -> None:
+    """Hold the round's lock until the transaction ends, and re-read the round's state.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` on the round's row. SQLite has no row locks and
+    ignores ``FOR UPDATE``, so a no-op ``UPDATE`` of the row takes SQLite's write lock
+    instead; either way a second request waits here until the first commits, then reads
+    what it wrote.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(
+            update(Round.__table__).where(Round.__table__.c.id == rnd.id).values(
+                id=Round.__table__.c.id
+            )
+        )
+    db.session.refresh(rnd, ["state"], with_for_update=True)
 
 
 def _require_editable(rnd: Round) -> None:
@@ -133,45 +275,48 @@ def _clean(
     amount: int,
     besides: Application | None = None,
 ) -> dict[str, str | None]:
+    """The values stripped and checked (the round must be locked: references are read)."""
+    values: dict[str, str] = {
+        "applicant_name": applicant_name.strip(),
+        "title": title.strip(),
+        "summary": summary.strip(),
+        "answers": answers.strip(),
+    }
     reference = (reference or "").strip()
-    applicant_name = applicant_name.strip()
-    title = title.strip()
     email = (contact_email or "").strip() or None
     problems = []
-    used = _used_references(rnd, besides=besides)
     if reference:
         p = reference_problem(reference)
         if p:
-            problems.append(p[0].upper() + p[1:] + ".")
-        elif reference.lower() in {u.lower() for u in used}:
+            problems.append(as_sentence(p))
+        elif reference.lower() in _references(
+            rnd.id, besides=besides.id if besides is not None else None
+        ):
             problems.append(
                 f"Reference '{reference}' is already used in this round. Choose another, or "
                 "leave it empty to get one made for you."
             )
-    if not applicant_name:
-        problems.append("Enter the applicant's name.")
-    elif len(applicant_name) > MAX_NAME:
-        problems.append(f"The applicant's name is too long: use at most {MAX_NAME} characters.")
-    if not title:
-        problems.append("Enter a title for the application.")
-    elif len(title) > MAX_TITLE:
-        problems.append(f"The title is too long: use at most {MAX_TITLE} characters.")
+    empty = {
+        "applicant_name": "Enter the applicant's name.",
+        "title": "Enter a title for the application.",
+        "summary": "Write a short summary of the project.",
+    }
+    for name, value in values.items():
+        if not value and name in empty:
+            problems.append(empty[name])
+        elif value:
+            p = text_field_problem(name, value)
+            if p:
+                problems.append(as_sentence(p))
     if email:
         p = email_problem(email)
         if p:
-            problems.append(p[0].upper() + p[1:] + ".")
-    if amount <= 0:  # parse_money already refuses zero for typed amounts
+            problems.append(as_sentence(p))
+    if amount <= 0:  # parse_amount already refuses zero for typed amounts
         problems.append("Enter an amount more than 0.")
     if problems:
         raise ApplicationError(" ".join(problems))
-    return {
-        "reference": reference or None,
-        "applicant_name": applicant_name,
-        "contact_email": email,
-        "title": title,
-        "summary": summary.strip(),
-        "answers": answers.strip(),
-    }
+    return {"reference": reference or None, "contact_email": email, **values}
 
 
 def add_application(
@@ -186,7 +331,11 @@ def add_application(
     answers: str,
     amount: int,
 ) -> Application:
-    """Add one application; a missing reference becomes the next free "A-001" style one."""
+    """Add one application; a missing reference becomes the first free "A-001" style one.
+
+    Takes the round's lock first, so concurrent adds are made one after the other.
+    """
+    _lock_round(rnd)
     _require_editable(rnd)
     values = _clean(
         rnd,
@@ -198,10 +347,13 @@ def add_application(
         answers=answers,
         amount=amount,
     )
-    values["reference"] = values["reference"] or next_reference(_used_references(rnd))
+    values["reference"] = values["reference"] or ReferenceAllocator(
+        _references(rnd.id).values()
+    ).next()
     app = Application(round_id=rnd.id, amount=amount, **values)
-    rnd.applications.append(app)
+    db.session.add(app)
     db.session.flush()
+    db.session.expire(rnd, ["applications"])
     audit.record("application.added", actor=actor, round_id=rnd.id, reference=app.reference)
     return app
 
@@ -220,6 +372,7 @@ def update_application(
 ) -> list[str]:
     """Change an application's details; returns the names of the fields that changed."""
     rnd = app.round
+    _lock_round(rnd)
     _require_editable(rnd)
     values = _clean(
         rnd,
@@ -269,165 +422,263 @@ def set_eligibility(app: Application, actor: User, *, eligible: bool, reason: st
 
 # --- CSV import ------------------------------------------------------------------------------
 
+_NOT_UTF8 = (
+    "The file is not saved as UTF-8 text. In your spreadsheet choose 'Save as' and the type "
+    "'CSV UTF-8', then upload the new file."
+)
+_EMPTY = (
+    "The file is empty. Upload a CSV file with column names on the first line and one "
+    "application on each line after it."
+)
+
+
+class _Report:
+    """Problems found so far: the first :data:`MAX_REPORTED_PROBLEMS` kept, the rest counted."""
+
+    def __init__(self) -> None:
+        self.problems: list[ImportProblem] = []
+        self.total = 0
+
+    def add(self, line: int | None, message: str) -> None:
+        self.total += 1
+        if len(self.problems) < MAX_REPORTED_PROBLEMS:
+            self.problems.append(ImportProblem(line, message))
+
+    def reject(self) -> ImportRejected:
+        return ImportRejected(self.problems, self.total)
+
 
 def _normalise_header(name: str | None) -> str:
     return re.sub(r"[\s\-]+", "_", (name or "").strip().lower())
 
 
-def _decode(data: bytes) -> str:
+def _records(stream: IO[bytes]) -> Generator[tuple[int, list[str]], None, None]:
+    """(first line number, cells) for every non-blank record of the CSV ``stream``, from its
+    current position. Raises :class:`ImportRejected` if the text is not UTF-8; a record the
+    csv module cannot read is reported with its line, and reading stops there."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ImportRejected(
-            [
-                ImportProblem(
-                    None,
-                    "The file is not saved as UTF-8 text. In your spreadsheet choose "
-                    "'Save as' and the type 'CSV UTF-8', then upload the new file.",
-                )
-            ]
-        ) from e
+        reader = csv.reader(text)
+        while True:
+            start = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                detail = str(e)
+                if "field larger than field limit" in detail:
+                    detail = (
+                        f"a cell is longer than {csv.field_size_limit():,} characters, "
+                        "far longer than any field can be"
+                    )
+                raise ImportRejected(
+                    [ImportProblem(start, f"Line {start} could not be read ({detail}). "
+                                          "Nothing after it was checked.")]
+                ) from e
+            except UnicodeDecodeError as e:
+                raise ImportRejected([ImportProblem(None, _NOT_UTF8)]) from e
+            if any(c.strip() for c in cells):
+                yield start, cells
+    finally:
+        text.detach()  # leave the caller's stream open
 
 
-def import_csv(rnd: Round, actor: User, data: bytes) -> list[Application]:
-    """Import every row of a CSV file as an application, or none of them.
-
-    Every row is checked first. If any row has a problem, nothing is added and
-    :class:`ImportRejected` lists every problem with its line number.
-    """
-    _require_editable(rnd)
-    text = _decode(data)
-    if not text.strip():
-        raise ImportRejected(
-            [ImportProblem(None, "The file is empty. Upload a CSV file with column names on "
-                                 "the first line and one application on each line after it.")]
-        )
-    unit = CURRENCY_UNITS.get(rnd.currency, "pounds")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except csv.Error as e:
-        raise ImportRejected([ImportProblem(1, f"Line 1 could not be read: {e}.")]) from e
+def _check_header(line: int, header: list[str]) -> list[str]:
     columns = [_normalise_header(h) for h in header]
-    problems: list[ImportProblem] = []
+    report = _Report()
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         names = ", ".join(f"'{c}'" for c in missing)
-        problems.append(
-            ImportProblem(
-                1,
-                f"Line 1: the file has no column called {names}. The first line must name the "
-                f"columns; the required ones are {', '.join(REQUIRED_COLUMNS)}.",
-            )
+        report.add(
+            line,
+            f"Line {line}: the file has no column called {names}. The first line must name "
+            f"the columns; the required ones are {', '.join(REQUIRED_COLUMNS)}.",
         )
     for c in columns:
         if c and c not in KNOWN_COLUMNS:
-            problems.append(
-                ImportProblem(
-                    1,
-                    f"Line 1: the column '{c}' is not one we use. Rename it to one of "
-                    f"{', '.join(KNOWN_COLUMNS)}, or delete the column.",
-                )
+            report.add(
+                line,
+                f"Line {line}: the column '{shown(c)}' is not one we use. Rename it to one of "
+                f"{', '.join(KNOWN_COLUMNS)}, or delete the column.",
             )
-    dupes = sorted({c for c in columns if c and columns.count(c) > 1})
-    for c in dupes:
-        problems.append(
-            ImportProblem(1, f"Line 1: the column '{c}' appears twice. Keep only one of them.")
-        )
-    if problems:
-        raise ImportRejected(problems)
+    for c in sorted({c for c in columns if c and columns.count(c) > 1}):
+        report.add(line, f"Line {line}: the column '{c}' appears twice. Keep only one of them.")
+    if report.total:
+        raise report.reject()
+    return columns
 
-    existing = {a.reference.lower(): a.reference for a in rnd.applications}
-    seen: dict[str, int] = {}  # lowercased reference -> line first used
-    rows: list[tuple[int, dict[str, str], int]] = []
-    while True:
-        start = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            problems.append(ImportProblem(start, f"Line {start} could not be read: {e}."))
-            break
-        if not any(c.strip() for c in cells):
-            continue  # a blank line
-        if len(cells) > len(columns):
-            problems.append(
-                ImportProblem(
-                    start,
-                    f"Line {start}: there are {len(cells)} cells but only {len(columns)} "
-                    "column names. Check for a stray comma, or put text with commas in "
-                    "double quotes.",
-                )
+
+def _row(columns: list[str], cells: list[str]) -> dict[str, str]:
+    return {
+        col: cells[i].strip() if i < len(cells) else ""
+        for i, col in enumerate(columns)
+        if col in KNOWN_COLUMNS
+    }
+
+
+def _row_problems(row: dict[str, str], unit: str) -> list[str]:
+    """Fragments for everything wrong with one row, except reference clashes."""
+    problems: list[str] = []
+    for col in REQUIRED_COLUMNS:
+        if col != "amount" and not row.get(col):
+            problems.append(f"{col} is empty: every application needs one")
+    for name in TEXT_FIELDS:
+        if row.get(name):
+            p = text_field_problem(name, row[name], label=name)
+            if p:
+                problems.append(p)
+    try:
+        parse_amount(row.get("amount"), unit=unit)
+    except MoneyError as e:
+        problems.append(f"amount {e}")
+    if row.get("reference"):
+        p = reference_problem(row["reference"])
+        if p:
+            problems.append(p)
+    if row.get("contact_email"):
+        p = email_problem(row["contact_email"])
+        if p:
+            problems.append(p)
+    return problems
+
+
+def _too_many_rows(max_rows: int) -> ImportRejected:
+    return ImportRejected(
+        [
+            ImportProblem(
+                None,
+                f"The file has more than {max_rows:,} applications, the most that can be "
+                f"imported here at one time, so nothing was imported. Split it into files of "
+                f"{max_rows:,} applications or fewer (keep the column names on the first line "
+                "of each) and import them one by one, or ask whoever looks after grantpanel "
+                "to import the whole file with the command 'grantpanel import-applications'.",
             )
-            continue
-        row = {col: (cells[i] if i < len(cells) else "").strip() for i, col in enumerate(columns)}
-        line_problems: list[str] = []
-        for col in REQUIRED_COLUMNS:
-            if col != "amount" and not row.get(col):
-                line_problems.append(f"{col} is empty: every application needs one")
-        if row.get("applicant_name") and len(row["applicant_name"]) > MAX_NAME:
-            line_problems.append(f"applicant_name is too long: use at most {MAX_NAME} characters")
-        if row.get("title") and len(row["title"]) > MAX_TITLE:
-            line_problems.append(f"title is too long: use at most {MAX_TITLE} characters")
-        amount = 0
-        try:
-            amount = parse_money(row.get("amount"), unit=unit)
-        except MoneyError as e:
-            line_problems.append(f"amount {e}")
-        ref = row.get("reference", "")
-        if ref:
-            p = reference_problem(ref)
-            if p:
-                line_problems.append(p)
-            elif ref.lower() in seen:
-                line_problems.append(
-                    f"reference '{ref}' is also used on line {seen[ref.lower()]}: each "
-                    "application needs its own reference"
+        ]
+    )
+
+
+def import_csv(
+    rnd: Round, actor: User | None, data: bytes | IO[bytes], *, max_rows: int | None = None
+) -> ImportSummary:
+    """Import every row of a CSV file as an application, or none of them.
+
+    ``data`` is the file's bytes or a seekable binary stream positioned at its start (an
+    upload, an open file); it is read twice and never held in memory whole. Every row is
+    checked first with the same field checks as the form. If any row has a problem,
+    nothing is added and :class:`ImportRejected` lists the first
+    :data:`MAX_REPORTED_PROBLEMS` problems with their line numbers and counts the rest. A file
+    with more than ``max_rows`` applications (``None``: no limit) is refused as soon as the
+    row after the limit is read. Otherwise the rows are inserted in bulk, in file order;
+    empty references get the first free "A-001" style references in order. The caller
+    commits (or rolls back after :class:`ImportRejected`: nothing is written by then).
+    """
+    _require_editable(rnd)
+    stream: IO[bytes] = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    origin = stream.tell()
+    unit = CURRENCY_UNITS.get(rnd.currency, "pounds")
+
+    # Pass 1: check every row; keep only the references (lower case -> first line).
+    existing = _references(rnd.id)
+    report = _Report()
+    seen: dict[str, int] = {}
+    count = 0
+    with closing(_records(stream)) as records:
+        first = next(records, None)
+        if first is None:
+            raise ImportRejected([ImportProblem(None, _EMPTY)])
+        columns = _check_header(*first)
+        for line, cells in records:
+            count += 1
+            if max_rows is not None and count > max_rows:
+                raise _too_many_rows(max_rows)
+            if len(cells) > len(columns):
+                report.add(
+                    line,
+                    f"Line {line}: there are {len(cells)} cells but only {len(columns)} column "
+                    "names. Check for a stray comma, or put text with commas in double quotes.",
                 )
-            elif ref.lower() in existing:
-                line_problems.append(
-                    f"reference '{ref}' is already used by an application in this round: "
-                    "change it, or leave it empty to get one made for you"
-                )
-            seen.setdefault(ref.lower(), start)
-        if row.get("contact_email"):
-            p = email_problem(row["contact_email"])
-            if p:
-                line_problems.append(p)
-        problems.extend(ImportProblem(start, f"Line {start}: {p}.") for p in line_problems)
-        rows.append((start, row, amount))
-    if problems:
-        raise ImportRejected(problems)
-    if not rows:
+                continue
+            row = _row(columns, cells)
+            problems = _row_problems(row, unit)
+            ref = row.get("reference", "").lower()
+            if ref and not reference_problem(ref):
+                if ref in seen:
+                    problems.append(
+                        f"reference '{row['reference']}' is also used on line {seen[ref]}: each "
+                        "application needs its own reference"
+                    )
+                elif ref in existing:
+                    problems.append(
+                        f"reference '{row['reference']}' is already used by an application in "
+                        "this round: change it, or leave it empty to get one made for you"
+                    )
+                else:
+                    seen[ref] = line
+            for p in problems:
+                report.add(line, f"Line {line}: {p}.")
+    if report.total:
+        raise report.reject()
+    if count == 0:
         raise ImportRejected(
             [ImportProblem(None, "The file has column names but no applications. Add one "
                                  "application on each line after the column names.")]
         )
 
-    used = set(existing.values()) | {row["reference"] for _, row, _ in rows if row.get("reference")}
-    added: list[Application] = []
-    for _, row, amount in rows:
-        ref = row.get("reference") or next_reference(used)
-        used.add(ref)
-        app = Application(
-            round_id=rnd.id,
-            reference=ref,
-            applicant_name=row["applicant_name"],
-            contact_email=row.get("contact_email") or None,
-            title=row["title"],
-            summary=row.get("summary", ""),
-            answers=row.get("answers", ""),
-            amount=amount,
-        )
-        rnd.applications.append(app)
-        added.append(app)
-    db.session.flush()
+    # Pass 2, under the round's lock: references again (another request may have added one
+    # since), then insert in chunks.
+    _lock_round(rnd)
+    _require_editable(rnd)
+    now = _references(rnd.id)
+    for ref in now.keys() - existing.keys():
+        if ref in seen:
+            report.add(
+                seen[ref],
+                f"Line {seen[ref]}: reference '{now[ref]}' was added to this round by someone "
+                "else a moment ago: change it, or leave it empty to get one made for you.",
+            )
+    if report.total:
+        raise report.reject()
+    allocator = ReferenceAllocator([*now, *seen])
+    stream.seek(origin)
+    chunk: list[dict[str, Any]] = []
+    made = 0
+    first_ref = last_ref = ""
+    with closing(_records(stream)) as records:
+        next(records)  # the column names
+        for _, cells in records:
+            row = _row(columns, cells)
+            ref = row.get("reference") or ""
+            if not ref:
+                ref = allocator.next()
+                made += 1
+            first_ref = first_ref or ref
+            last_ref = ref
+            chunk.append(
+                {
+                    "round_id": rnd.id,
+                    "reference": ref,
+                    "applicant_name": row["applicant_name"],
+                    "contact_email": row.get("contact_email") or None,
+                    "title": row["title"],
+                    "summary": row["summary"],
+                    "answers": row.get("answers", ""),
+                    "amount": parse_amount(row["amount"], unit=unit),
+                }
+            )
+            if len(chunk) >= INSERT_CHUNK:
+                db.session.execute(insert(Application), chunk)
+                chunk = []
+    if chunk:
+        db.session.execute(insert(Application), chunk)
+    db.session.expire(rnd, ["applications"])
     audit.record(
         "application.imported",
         actor=actor,
         round_id=rnd.id,
-        count=len(added),
-        references=[a.reference for a in added],
+        count=count,
+        automatic_references=made,
+        first_reference=first_ref,
+        last_reference=last_ref,
     )
-    return added
+    return ImportSummary(count, made, first_ref, last_ref)

@@ -339,11 +339,15 @@ class ApplicationForm(BaseForm):
             )
 
     def validate_contact_email(self, field: Field) -> None:
+        if field.errors:
+            return
         problem = apps_service.email_problem((field.data or "").strip())
         if problem:
             raise ValidationError(apps_service.as_sentence(problem))
 
     def _check_text(self, field: Field) -> None:
+        if field.errors:  # the length limit already said what is wrong
+            return
         problem = apps_service.text_field_problem(field.name, (field.data or "").strip())
         if problem:
             raise ValidationError(apps_service.as_sentence(problem))

@@ -89,7 +89,11 @@ def test_a_good_csv_file_imports_every_row(app: Flask) -> None:
         + ",,,,,,\n"
         + ",Third Group,,Mending café,Repairs.,£99.5,\n"
     ).encode()
-    added = svc.import_csv(rnd, staff, data)
+    summary = svc.import_csv(rnd, staff, data)
+    assert summary == svc.ImportSummary(3, 2, "A-002", "A-003")
+    added = db.session.scalars(
+        select(Application).where(Application.round_id == rnd.id).order_by(Application.id)
+    ).all()[1:]
     assert [(a.reference, a.amount) for a in added] == [
         ("A-002", 150_000), ("B-7", 75_000), ("A-003", 9_950)
     ]
@@ -106,8 +110,9 @@ def test_column_names_may_differ_in_case_spacing_and_order(app: Flask) -> None:
     staff = make_user(role="staff")
     rnd = make_round()
     data = b"Title, Applicant Name ,Amount,Summary\nLunch club,Oak Street,1500,Hot food.\n"
-    added = svc.import_csv(rnd, staff, data)
-    assert added[0].title == "Lunch club" and added[0].amount == 150_000
+    svc.import_csv(rnd, staff, data)
+    added = db.session.scalars(select(Application).where(Application.round_id == rnd.id)).one()
+    assert added.title == "Lunch club" and added.amount == 150_000
 
 
 def test_a_file_with_bad_rows_imports_nothing_and_reports_every_problem(app: Flask) -> None:
@@ -203,3 +208,45 @@ def test_an_amount_of_nothing_is_refused_the_same_way_by_form_and_by_csv(app: Fl
     (problem,) = info.value.problems
     assert problem.message == "Line 2: amount '0' is zero: enter an amount more than 0."
     assert _count(rnd.id) == 0
+
+
+def test_a_control_character_is_refused_the_same_way_by_form_and_by_csv(app: Flask) -> None:
+    staff = make_user(role="staff")
+    rnd = make_round()
+    with pytest.raises(svc.ApplicationError) as info:
+        _add(rnd, staff, title="Warm\x00room")
+    assert str(info.value) == (
+        "The title contains a hidden control character that cannot be saved. Retype it, or "
+        "paste it as plain text."
+    )
+    data = (HEADER + ",Hillside Tenants,,Warm\x00room,A warm room.,100,\n").encode()
+    with pytest.raises(svc.ImportRejected) as rejected:
+        svc.import_csv(rnd, staff, data)
+    (problem,) = rejected.value.problems
+    assert problem.message == (
+        "Line 2: title contains a hidden control character that cannot be saved. Retype it, "
+        "or paste it as plain text."
+    )
+    assert _count(rnd.id) == 0
+
+
+def test_summary_and_answers_have_length_limits(app: Flask) -> None:
+    staff = make_user(role="staff")
+    rnd = make_round()
+    with pytest.raises(svc.ApplicationError, match=r"The summary must be 2,000 characters"):
+        _add(rnd, staff, summary="s" * 2_001)
+    with pytest.raises(svc.ApplicationError, match=r"The answers must be 20,000 characters"):
+        _add(rnd, staff, answers="a" * 20_001)
+    assert _add(rnd, staff, summary="s" * 2_000, answers="a" * 20_000).reference == "A-001"
+
+
+def test_automatic_references_fill_the_first_gap_and_ignore_case(app: Flask) -> None:
+    staff = make_user(role="staff")
+    rnd = make_round()
+    make_application(rnd, reference="A-001")
+    make_application(rnd, reference="a-002")
+    make_application(rnd, reference="A-004")
+    assert _add(rnd, staff).reference == "A-003"
+    assert _add(rnd, staff).reference == "A-005"
+    allocator = svc.ReferenceAllocator(["A-001", "a-003"])
+    assert [allocator.next() for _ in range(3)] == ["A-002", "A-004", "A-005"]

@@ -64,7 +64,7 @@ def test_a_bad_amount_and_a_used_reference_are_explained_and_input_kept(
     assert "There is a problem" in page
     assert "The amount &#39;lots&#39; is not a number of pounds" in page
     assert "Reference &#39;A-001&#39; is already used in this round" in page
-    assert "Enter an email address in the right form" in page
+    assert "Contact email &#39;nope&#39; is not an email address in the right form" in page
     assert 'value="Hillside Tenants"' in page
     assert len(db.session.scalars(db.select(Application)).all()) == 1
 
@@ -191,3 +191,24 @@ def test_an_import_needs_a_csv_file(app: Flask, staff: User, login_as: Login) ->
     assert "The file must end in .csv" in page
     page = text(_upload(client, url, b""))
     assert "empty" in page
+
+
+def test_hostile_text_in_the_form_is_explained_not_a_server_error_and_input_kept(
+    app: Flask, staff: User, login_as: Login
+) -> None:
+    rnd = make_round()
+    db.session.commit()
+    resp = post_form(
+        login_as(staff),
+        f"/staff/rounds/{rnd.id}/applications/new",
+        {**APPLICATION_FORM, "title": "Warm\x00room", "reference": "B\x00-1",
+         "answers": "a" * 20_001, "amount": "1\x00"},
+    )
+    page = text(resp)
+    assert resp.status_code == 200
+    assert page.count("contains a hidden control character that cannot be saved.") == 6
+    assert "The answers must be 20,000 characters or fewer" not in page  # said once, below
+    assert "Keep the answers to 20,000 characters or fewer." in page
+    assert 'value="Hillside Tenants"' in page and "a" * 20_001 in page
+    assert "Up to 2,000 characters." in page  # the limit is stated beside the field
+    assert db.session.scalars(db.select(Application)).first() is None

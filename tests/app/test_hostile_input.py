@@ -124,7 +124,7 @@ def _url_for_rule(rule: Rule, world: World) -> str:
         "round_id": rnd.id,
         "application_id": rnd.applications[0].id,
         "membership_id": member_of[world.member.id].id,
-        "member_id": member_of[world.member.id].id,
+        "member_id": world.member.id,  # the people pages: a panel member's account
         "criterion_id": rnd.criteria[0].id,
         "position": 1,
         "token": world.invitation_token,
@@ -243,6 +243,7 @@ _PLAUSIBLE = {
     "password": PASSWORD,
     "confirm": PASSWORD,
     "reason": "A reason written for the record.",
+    "no_ties": "y",  # the conflicts screen: "I have no ties"
     "reference": "",  # the next free one: a typed one is taken after the first success
     "descriptors": "1: None\n2: A little\n3: Some\n4: Well\n5: Very well",
 }
@@ -253,7 +254,9 @@ def _plausible(f: FormField) -> str:
         return f.value
     if f.name in _PLAUSIBLE:
         return _PLAUSIBLE[f.name]
-    if f.kind in ("select", "radio"):
+    if f.kind == "select" and f.options:
+        return f.options[0]  # what a browser sends when no option is selected
+    if f.kind == "radio":
         real = [o for o in f.options if o]
         return real[0] if real else ""
     if f.kind == "checkbox":
@@ -435,16 +438,18 @@ def test_hostile_posts_to_every_form_never_give_a_server_error(
     url = _url_for_rule(rule, world)
     visitor = _visitor(endpoint, world)
     _sign_in_as(client, visitor)
-    page_url = url if "GET" in (rule.methods or set()) else "/staff/"
-    if visitor is None:
-        page_url = url if "GET" in (rule.methods or set()) else "/sign-in"
-    page = client.get(page_url)
-    assert page.status_code < 500, f"GET {page_url} -> {page.status_code}"
-    html = text(page)
-    fields = _form_fields(html, url) if page_url == url else None
+    # The form is on the URL's own page, or (a POST-only action) on its parent page, like a
+    # person's page with its erase form; a bare button's token can come from any page.
+    fields: dict[str, FormField] | None = None
+    gets = [url] if "GET" in (rule.methods or set()) else [url.rsplit("/", 1)[0]]
+    for page_url in gets:
+        page = client.get(page_url)
+        assert page.status_code < 500, f"GET {page_url} -> {page.status_code}"
+        fields = _form_fields(text(page), url) if page.status_code == 200 else None
     if fields is None:
-        fields = {"csrf_token": FormField("csrf_token", "hidden", value=csrf_token(client,
-                                                                                   page_url))}
+        fields = {"csrf_token": FormField(
+            "csrf_token", "hidden", value=csrf_token(client, "/sign-in" if visitor is None
+                                                      else "/staff/"))}
     assert "csrf_token" in fields, f"no CSRF token in the form on {url}"
     names = sorted(n for n in fields if n != "csrf_token" and fields[n].kind != "submit")
     buttons = [n for n in fields if fields[n].kind == "submit"]

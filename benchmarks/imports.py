@@ -1,8 +1,9 @@
 """Benchmark the CSV import of applications through the real service, into a scratch database.
 
-Run on its own with ``python -m benchmarks.imports`` (``--quick`` for small sizes,
-``--postgres`` to use ``DATABASE_URL`` as well), or as the "imports" section of
-``make bench``.
+Run on its own with ``python -m benchmarks.imports`` (``--quick`` for small sizes), or as
+the "imports" section of ``make bench``. SQLite always; PostgreSQL as well when
+``DATABASE_URL`` names a PostgreSQL database. Results: a table on stdout and
+``benchmarks/results/imports-latest.json``.
 
 * The files are written once into a temporary folder: ~1.1 KB a row (a 300-character summary
   and 700 characters of answers), so 10,000 rows make a ~11 MB file, as a real round might.
@@ -81,10 +82,11 @@ def scratch_app(database_url: str | None) -> Iterator[Any]:
         if database_url:
             url = normalise_database_url(database_url)
             config = TestingConfig(url)
-            config.SQLALCHEMY_ENGINE_OPTIONS = {
-                "pool_pre_ping": True,
+            engine_options: dict[str, Any] = {
+                **config.SQLALCHEMY_ENGINE_OPTIONS,
                 "connect_args": {"options": f"-csearch_path={SCHEMA}"},
             }
+            config.SQLALCHEMY_ENGINE_OPTIONS = engine_options
         else:
             config = TestingConfig(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
         app = create_app(config)
@@ -235,22 +237,37 @@ def run_section(*, quick: bool = False, postgres_url: str | None = None) -> dict
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def postgres_url(args: list[str]) -> str | None:
+    """``DATABASE_URL`` when it names PostgreSQL or ``--postgres`` is among ``args``."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    return url if url and (url.startswith("postgres") or "--postgres" in args) else None
+
+
+def section(*, quick: bool = False, postgres: str | None = None) -> int:
+    """Run, print the table, write ``results/imports-latest.json`` (``imports-quick.json``
+    with ``quick``); 0 when every target is met."""
     import json
 
+    result = run_section(quick=quick, postgres_url=postgres)
+    print("\nCSV import of applications (benchmarks/imports.py)")
+    print(result["table"])
+    if not postgres:
+        print("(PostgreSQL not measured: set DATABASE_URL to a PostgreSQL database to add it.)")
+    out = Path(__file__).parent / "results" / ("imports-quick.json" if quick
+                                               else "imports-latest.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    body = {k: v for k, v in result.items() if k != "table"}
+    body["generated"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    out.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    return 0 if result["passed"] else 1
+
+
+def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    url = os.environ.get("DATABASE_URL", "").strip() if "--postgres" in args else None
-    if "--postgres" in args and not url:
+    if "--postgres" in args and not os.environ.get("DATABASE_URL", "").strip():
         print("--postgres needs DATABASE_URL set to a PostgreSQL database.", file=sys.stderr)
         return 2
-    section = run_section(quick="--quick" in args, postgres_url=url)
-    print(section["table"])
-    out = Path(__file__).parent / "results" / ("imports-quick.json" if "--quick" in args
-                                               else "imports.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({k: v for k, v in section.items() if k != "table"}, indent=2)
-                   + "\n", encoding="utf-8")
-    return 0 if section["passed"] else 1
+    return section(quick="--quick" in args, postgres=postgres_url(args))
 
 
 if __name__ == "__main__":

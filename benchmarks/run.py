@@ -383,6 +383,21 @@ def web_section(quick: bool) -> int:
         return 1
 
 
+def imports_section(quick: bool, args: list[str]) -> int:
+    """The CSV import section (``benchmarks/imports.py``): 10,000 and 100,000 applications
+    through the real service, on SQLite and (with ``DATABASE_URL``) PostgreSQL; its own table
+    and ``results/imports-latest.json``. Skipped with ``--skip-imports``."""
+    from benchmarks import imports
+
+    if "--skip-imports" in args:
+        return 0
+    try:
+        return imports.section(quick=quick, postgres=imports.postgres_url(args))
+    except Exception as e:  # report, do not hide the other sections' results
+        print(f"\nimports section error: {type(e).__name__}: {e}")
+        return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     quick = "--quick" in args  # small sizes, for a smoke test
@@ -412,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     name = "quick.json" if quick else "latest.json"
     (RESULTS / name).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     web_status = web_section(quick)
-    return 0 if all(r.passed is not False for r in rows) and web_status == 0 else 1
+    imports_status = imports_section(quick, args)
+    return 0 if all(r.passed is not False for r in rows) and web_status == 0 == imports_status else 1
 
 
 if __name__ == "__main__":

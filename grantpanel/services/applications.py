@@ -32,7 +32,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, exists, func, insert, select, update
 
 from grantpanel.extensions import db
 from grantpanel.models import Application, Round, User
@@ -139,9 +139,15 @@ def _references(round_id: int, *, besides: int | None = None) -> dict[str, str]:
 
 
 def reference_taken(rnd: Round, reference: str, *, besides: Application | None = None) -> bool:
-    """Whether another application in the round has ``reference`` (ignoring case)."""
-    besides_id = besides.id if besides is not None else None
-    return reference.strip().lower() in _references(rnd.id, besides=besides_id)
+    """Whether another application in the round has ``reference`` (ignoring case): one
+    ``EXISTS`` query."""
+    cond = [
+        Application.round_id == rnd.id,
+        func.lower(Application.reference) == reference.strip().lower(),
+    ]
+    if besides is not None:
+        cond.append(Application.id != besides.id)
+    return bool(db.session.scalar(select(exists().where(*cond))))
 
 
 # --- checks shared by the form, the service and the CSV import ------------------------------
@@ -289,9 +295,7 @@ def _clean(
         p = reference_problem(reference)
         if p:
             problems.append(as_sentence(p))
-        elif reference.lower() in _references(
-            rnd.id, besides=besides.id if besides is not None else None
-        ):
+        elif reference_taken(rnd, reference, besides=besides):
             problems.append(
                 f"Reference '{reference}' is already used in this round. Choose another, or "
                 "leave it empty to get one made for you."

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -446,6 +447,12 @@ def test_hostile_posts_to_every_form_never_give_a_server_error(
         page = client.get(page_url)
         assert page.status_code < 500, f"GET {page_url} -> {page.status_code}"
         fields = _form_fields(text(page), url) if page.status_code == 200 else None
+        if fields is not None:
+            unstated = [n for n, f in fields.items()
+                        if f.kind in ("text", "textarea", "email", "password", "search")
+                        and not re.search(rf'id="{re.escape(n)}-hint">[^<]*Up to [0-9,]+ '
+                                          "characters", text(page))]
+            assert not unstated, f"{page_url}: no length limit stated for {unstated}"
     if fields is None:
         fields = {"csrf_token": FormField(
             "csrf_token", "hidden", value=csrf_token(client, "/sign-in" if visitor is None

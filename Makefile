@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 HOST   ?= 127.0.0.1
 
-.PHONY: run install dev test lint typecheck pytest bench migrate demo clean
+.PHONY: run install dev test lint typecheck pytest bench migrate demo clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,3 +51,7 @@ bench: dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Extract every translatable string into the catalogue template (for translators).
+translations: dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --sort-by-file --add-comments=TRANSLATORS: -o grantpanel/translations/messages.pot .

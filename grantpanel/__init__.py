@@ -39,6 +39,7 @@ def create_app(config: Any | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from grantpanel import models  # noqa: F401  (tables must be known to Flask-Migrate)
+    from grantpanel import i18n
     from grantpanel.extensions import csrf, db, limiter, login_manager, migrate
     from grantpanel.services.accounts import load_user
 
@@ -47,6 +48,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    i18n.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to see that page."
     login_manager.login_message_category = "info"

@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import Flask, current_app
 
+from grantpanel import i18n
 from grantpanel.lifecycle import STATES
 
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
@@ -23,15 +24,13 @@ def money(minor: int | None, currency: str = "GBP") -> str:
 
 
 def date(value: dt.date | dt.datetime | None) -> str:
-    if value is None:
-        return "not set"
-    return f"{value.day} {value:%B %Y}"
+    """A date in words for the page's language (see :mod:`grantpanel.i18n`)."""
+    return i18n.date_text(value)
 
 
 def datetime(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    return f"{value.day} {value:%B %Y at %H:%M} UTC"
+    """A moment in words for the page's language, in UTC."""
+    return i18n.datetime_text(value)
 
 
 def staff_state(key: str) -> str:

@@ -28,6 +28,17 @@ __all__ = ["BALLOT_TYPES", "METHODS", "MethodInfo", "method"]
 BALLOT_TYPES = ("ranked", "approval", "scores")
 
 
+def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name)
+    """Mark ``message`` for the translation catalogue; it is returned unchanged.
+
+    ``voting`` imports nothing from Flask, so it cannot translate. Names, summaries and
+    explanations are marked with this no-op so ``make translations`` (``pybabel extract
+    -k N_``, see babel.cfg) puts them in the app's catalogue; the app translates them when it
+    shows them (``gettext(METHODS[key].explanation)``).
+    """
+    return message
+
+
 @dataclass(frozen=True)
 class MethodInfo:
     """One counting method.
@@ -62,9 +73,9 @@ class MethodInfo:
 _ENTRIES = (
     MethodInfo(
         key="scores",
-        name="Panel scores",
-        summary="Panel members score each application; the highest average is funded first.",
-        explanation=(
+        name=N_("Panel scores"),
+        summary=N_("Panel members score each application; the highest average is funded first."),
+        explanation=N_(
             "Each panel member read the applications and gave each one a score for each "
             "question in the scoring guide. We added up each member's scores, then took the "
             "average (or the middle score, if the round said so) for each application. "
@@ -79,10 +90,10 @@ _ENTRIES = (
     ),
     MethodInfo(
         key="irv",
-        name="Instant-runoff voting",
-        summary="Ranked ballots; the option with fewest first choices drops out until one has "
-                "more than half.",
-        explanation=(
+        name=N_("Instant-runoff voting"),
+        summary=N_("Ranked ballots; the option with fewest first choices drops out until one has "
+                   "more than half."),
+        explanation=N_(
             "Each panel member put the applications in order, first choice first. We counted "
             "first choices. If no application had more than half, the one with the fewest was "
             "taken out, and those votes went to each person's next choice. We did this again "
@@ -93,9 +104,9 @@ _ENTRIES = (
     ),
     MethodInfo(
         key="stv",
-        name="Single transferable vote",
-        summary="Ranked ballots; several winners, each needing a quota, with spare votes passed on.",
-        explanation=(
+        name=N_("Single transferable vote"),
+        summary=N_("Ranked ballots; several winners, each needing a quota, with spare votes passed on."),
+        explanation=N_(
             "Each panel member put the applications in order, first choice first. An "
             "application that reached a set number of votes (the quota) was chosen. Votes it "
             "did not need were passed on to people's next choices. If none reached the quota, "
@@ -108,9 +119,9 @@ _ENTRIES = (
     ),
     MethodInfo(
         key="borda",
-        name="Borda count",
-        summary="Ranked ballots; points for each place, most points wins.",
-        explanation=(
+        name=N_("Borda count"),
+        summary=N_("Ranked ballots; points for each place, most points wins."),
+        explanation=N_(
             "Each panel member put the applications in order. An application got more points "
             "the higher it was placed. The last place got no points. The next one up got one "
             "point, and so on. We added up the points. The application with the most points "
@@ -121,10 +132,10 @@ _ENTRIES = (
     ),
     MethodInfo(
         key="schulze",
-        name="Schulze method",
-        summary="Ranked ballots; compares every pair of options and finds the strongest chains "
-                "of wins.",
-        explanation=(
+        name=N_("Schulze method"),
+        summary=N_("Ranked ballots; compares every pair of options and finds the strongest chains "
+                   "of wins."),
+        explanation=N_(
             "Each panel member put the applications in order. For every pair of applications "
             "we counted how many members put one above the other. An application wins if it "
             "beats every other one, either directly or through a chain of stronger wins."
@@ -134,9 +145,9 @@ _ENTRIES = (
     ),
     MethodInfo(
         key="ranked-pairs",
-        name="Ranked pairs",
-        summary="Ranked ballots; locks in head-to-head wins from biggest to smallest.",
-        explanation=(
+        name=N_("Ranked pairs"),
+        summary=N_("Ranked ballots; locks in head-to-head wins from biggest to smallest."),
+        explanation=N_(
             "Each panel member put the applications in order. For every pair of applications "
             "we counted how many members put one above the other. We took the biggest wins "
             "first and fixed them in place, skipping any that would go round in a circle. "
@@ -147,9 +158,9 @@ _ENTRIES = (
     ),
     MethodInfo(
         key="approval",
-        name="Approval voting",
-        summary="Tick every option you support; the most ticks wins.",
-        explanation=(
+        name=N_("Approval voting"),
+        summary=N_("Tick every option you support; the most ticks wins."),
+        explanation=N_(
             "Each panel member ticked every application they supported. We counted the ticks. "
             "The application with the most ticks was chosen (or the top few, if there were "
             "several places)."
@@ -160,10 +171,10 @@ _ENTRIES = (
     ),
     MethodInfo(
         key="greedy",
-        name="Most votes first",
-        summary="Approval ballots and a budget; fund the most-supported projects first until "
-                "the money runs out.",
-        explanation=(
+        name=N_("Most votes first"),
+        summary=N_("Approval ballots and a budget; fund the most-supported projects first until "
+                   "the money runs out."),
+        explanation=N_(
             "Each person ticked the projects they supported. We put the projects in order, "
             "most ticks first. We gave money down the list. Sometimes a project cost more "
             "than the money left. Then we skipped it and went on to the next one that fitted "
@@ -176,10 +187,10 @@ _ENTRIES = (
     ),
     MethodInfo(
         key="equal-shares",
-        name="Method of Equal Shares",
-        summary="Approval or score ballots and a budget; each voter gets an equal share of the "
-                "money to spend on projects they support.",
-        explanation=(
+        name=N_("Method of Equal Shares"),
+        summary=N_("Approval or score ballots and a budget; each voter gets an equal share of the "
+                   "money to spend on projects they support."),
+        explanation=N_(
             "We split the money into equal shares, one for each person who voted. A project "
             "could only be paid for from the shares of the people who supported it. Again and "
             "again, we chose the project that its supporters could pay for with the smallest "

@@ -1,7 +1,10 @@
-"""The round lifecycle as data: states, their labels, and the allowed transitions.
+"""The round lifecycle as data: states, what each allows, and the allowed transitions.
 
-One table says which transitions exist and what each state is called for staff and for the
-public. Only :func:`grantpanel.services.transitions.move` changes ``Round.state``.
+One table says what a round may do in each state (:class:`State`: ``editable``,
+``accepts_scores``, ``public``, ...), which transitions exist, and what each state is called
+for staff and for the public (the labels live with the keys, :class:`RoundState`). Services,
+views and templates ask the table (``rnd.lifecycle.accepts_scores``), never a list of state
+names. Only :func:`grantpanel.services.transitions.move` changes ``Round.state``.
 
 A step asked for when the round is already where that step leads (a double click on Confirm,
 or a colleague pressing the same button a moment earlier) is refused with
@@ -12,52 +15,116 @@ nothing and is told so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from grantpanel.i18n import _, _l
+from grantpanel.vocabulary import RoundState
 
 
 @dataclass(frozen=True)
 class State:
-    key: str
-    staff_label: str
-    public_label: str
+    """One lifecycle state and what a round in it allows.
+
+    - ``editable``: the rules and the rubric (criteria) may change (before scoring opens);
+    - ``panel_editable``: applications and panel members may be added or changed;
+    - ``accepts_scores``: members may save and submit score sheets;
+    - ``accepts_ballots``: members may cast ranked or approval ballots (no state yet);
+    - ``accepts_conflicts``: a conflict may still be declared (it could change the count);
+    - ``before_close``: scoring has not closed, so a new conflict needs no published reason
+      (unless scoring closed once and was reopened; see ``services.conflicts.needs_reason``);
+    - ``public`` (also ``seed_public``): the round page is public, with the seed commitment;
+    - ``counted``: the count page may run the count (scoring has closed);
+    - ``decided``: the decision is confirmed (or published);
+    - ``published``: the record is published.
+    """
+
+    key: RoundState
+    editable: bool = False
+    panel_editable: bool = False
+    accepts_scores: bool = False
+    accepts_ballots: bool = False
+    accepts_conflicts: bool = False
+    before_close: bool = False
+    public: bool = False
+    counted: bool = False
+    decided: bool = False
+    published: bool = False
+
+    @property
+    def seed_public(self) -> bool:
+        """The seed commitment is public from the moment the round page is."""
+        return self.public
+
+    @property
+    def staff_label(self) -> str:
+        return self.key.label
+
+    @property
+    def public_label(self) -> str:
+        return self.key.public_label
 
 
 @dataclass(frozen=True)
 class Transition:
     name: str  # the action, as shown on the button and logged in the audit log
-    source: str
-    target: str
-    label: str
-    done: str  # said to whoever asks for this step when the round is already at its target
+    source: RoundState
+    target: RoundState
+    label: Any  # lazy text
+    done: Any  # said to whoever asks for this step when the round is already at its target
+    draws_seed: bool = False  # a secret seed is drawn and its commitment published
+    counts: bool = False  # the counting service takes this step (it stores or drops a count)
 
+    @property
+    def label_text(self) -> str:
+        return str(self.label)
+
+    @property
+    def done_text(self) -> str:
+        return str(self.done)
+
+
+S = RoundState
 
 STATES: dict[str, State] = {
     s.key: s
     for s in (
-        State("draft", "Draft: being set up", "Not open yet"),
-        State("open", "Open for scoring", "Panel is scoring"),
-        State("closed", "Scoring closed", "Panel has finished scoring"),
-        State("decided", "Decided: ready to publish", "Decision being prepared"),
-        State("published", "Published", "Decision published"),
+        State(S.DRAFT, editable=True, panel_editable=True, accepts_conflicts=True,
+              before_close=True),
+        State(S.OPEN, panel_editable=True, accepts_scores=True, accepts_conflicts=True,
+              before_close=True, public=True),
+        State(S.CLOSED, accepts_conflicts=True, public=True, counted=True),
+        State(S.DECIDED, public=True, counted=True, decided=True),
+        State(S.PUBLISHED, public=True, decided=True, published=True),
     )
 }
 
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in (
-        Transition("open", "draft", "open", "Open scoring",
-                   "Scoring is already open, so nothing was changed."),
-        Transition("close", "open", "closed", "Close scoring",
-                   "Scoring was already closed, so nothing was changed."),
-        Transition("reopen", "closed", "open", "Reopen scoring",
-                   "Scoring is already open again, so nothing was changed."),
-        Transition("decide", "closed", "decided", "Confirm the decision",
-                   "This decision was already confirmed, so nothing was changed."),
-        Transition("undo-decision", "decided", "closed", "Withdraw the decision",
-                   "The decision was already withdrawn, so nothing was changed."),
-        Transition("publish", "decided", "published", "Publish the decision",
-                   "This decision was already published, so nothing was changed."),
+        Transition("open", S.DRAFT, S.OPEN, _l("Open scoring"),
+                   _l("Scoring is already open, so nothing was changed."), draws_seed=True),
+        Transition("close", S.OPEN, S.CLOSED, _l("Close scoring"),
+                   _l("Scoring was already closed, so nothing was changed.")),
+        Transition("reopen", S.CLOSED, S.OPEN, _l("Reopen scoring"),
+                   _l("Scoring is already open again, so nothing was changed.")),
+        Transition("decide", S.CLOSED, S.DECIDED, _l("Confirm the decision"),
+                   _l("This decision was already confirmed, so nothing was changed."),
+                   counts=True),
+        Transition("undo-decision", S.DECIDED, S.CLOSED, _l("Withdraw the decision"),
+                   _l("The decision was already withdrawn, so nothing was changed."),
+                   counts=True),
+        Transition("publish", S.DECIDED, S.PUBLISHED, _l("Publish the decision"),
+                   _l("This decision was already published, so nothing was changed."),
+                   counts=True),
     )
 }
+
+
+def states_where(**flags: bool) -> tuple[RoundState, ...]:
+    """The states whose properties have the given values, in lifecycle order, for queries
+    (``Round.state.in_(states_where(public=True, published=False))``)."""
+    return tuple(s.key for s in STATES.values()
+                 if all(getattr(s, name) == value for name, value in flags.items()))
 
 
 class TransitionError(ValueError):
@@ -78,12 +145,12 @@ def check(state: str, name: str) -> Transition:
     (:class:`AlreadyDoneError` when ``state`` is already the transition's target)."""
     t = TRANSITIONS.get(name)
     if t is None:
-        raise TransitionError(f"There is no step called {name!r}.")
+        raise TransitionError(_("There is no step called %(name)r.", name=name))
     if state == t.target and t.source != state:
-        raise AlreadyDoneError(t.done)
+        raise AlreadyDoneError(t.done_text)
     if t.source != state:
-        raise TransitionError(
-            f"You cannot {t.label.lower()} while the round is "
-            f"{STATES[state].staff_label.lower()}."
-        )
+        raise TransitionError(_(
+            "You cannot %(step)s while the round is %(state)s.",
+            step=t.label_text.lower(), state=STATES[state].staff_label.lower(),
+        ))
     return t

@@ -26,6 +26,20 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grantpanel.extensions import db
+from grantpanel.lifecycle import STATES, State
+from grantpanel.vocabulary import (
+    Aggregation,
+    ConflictCategory,
+    DeclaredBy,
+    DeclaredWhen,
+    FitRule,
+    Involvement,
+    Outcome,
+    Role,
+    RoundState,
+    SheetStatus,
+    column_type,
+)
 
 
 def utcnow() -> dt.datetime:
@@ -50,7 +64,7 @@ class User(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20))  # "staff" | "panel"
+    role: Mapped[Role] = mapped_column(column_type(Role, 20, "role"))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # Rotated on sign-out: a copied session cookie then names a nonce that no longer exists.
     session_nonce: Mapped[str] = mapped_column(String(64))
@@ -80,11 +94,11 @@ class User(db.Model):  # type: ignore[name-defined]
 
     @property
     def is_staff(self) -> bool:
-        return self.role == "staff"
+        return self.role == Role.STAFF
 
     @property
     def is_panel(self) -> bool:
-        return self.role == "panel"
+        return self.role == Role.PANEL
 
 
 class Invitation(db.Model):  # type: ignore[name-defined]
@@ -113,14 +127,23 @@ class Round(db.Model):  # type: ignore[name-defined]
     purpose: Mapped[str] = mapped_column(Text, default="")
     budget: Mapped[int] = mapped_column(BigInteger)  # integer minor units (pence)
     currency: Mapped[str] = mapped_column(String(3), default="GBP")
-    involvement: Mapped[str] = mapped_column(String(20), default="co-production")
-    aggregation: Mapped[str] = mapped_column(String(10), default="mean")  # mean | median
+    involvement: Mapped[Involvement] = mapped_column(
+        column_type(Involvement, 20, "involvement"), default=Involvement.CO_PRODUCTION
+    )
+    aggregation: Mapped[Aggregation] = mapped_column(
+        column_type(Aggregation, 10, "aggregation"), default=Aggregation.MEAN
+    )
     quorum: Mapped[int] = mapped_column(Integer, default=3)
-    fit_rule: Mapped[str] = mapped_column(String(10), default="skip")  # skip | stop
+    fit_rule: Mapped[FitRule] = mapped_column(
+        column_type(FitRule, 10, "fit_rule"), default=FitRule.SKIP
+    )
     tie_break: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Members see others' scores only after scoring closes (never before their own).
     reveal_scores_after_close: Mapped[bool] = mapped_column(Boolean, default=True)
-    state: Mapped[str] = mapped_column(String(20), default="draft")
+    # What each state allows: grantpanel.lifecycle (ask ``rnd.lifecycle.accepts_scores``).
+    state: Mapped[RoundState] = mapped_column(
+        column_type(RoundState, 20, "state"), default=RoundState.DRAFT
+    )
     opens_on: Mapped[dt.date | None] = mapped_column(db.Date)
     closes_on: Mapped[dt.date | None] = mapped_column(db.Date)
     decision_on: Mapped[dt.date | None] = mapped_column(db.Date)
@@ -138,6 +161,11 @@ class Round(db.Model):  # type: ignore[name-defined]
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="round", order_by="Membership.number", cascade="all, delete-orphan"
     )
+
+    @property
+    def lifecycle(self) -> State:
+        """What the round's state allows (``rnd.lifecycle.accepts_scores``)."""
+        return STATES[self.state]
 
 
 class Criterion(db.Model):  # type: ignore[name-defined]
@@ -226,15 +254,22 @@ class Conflict(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"))
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
-    category: Mapped[str] = mapped_column(String(30))
+    category: Mapped[ConflictCategory] = mapped_column(
+        column_type(ConflictCategory, 30, "category")
+    )
     note: Mapped[str] = mapped_column(Text, default="")  # private
     declared_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     declared_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Published in the decision record (schema 2): who declared it, as a role ("member" or
     # "staff"); whether scoring had closed ("before-close" or "after-close"); and, after
     # close, the written reason (required then, since it can change the count).
-    declared_role: Mapped[str] = mapped_column(String(10), server_default="member")
-    declared_when: Mapped[str] = mapped_column(String(12), server_default="before-close")
+    declared_role: Mapped[DeclaredBy] = mapped_column(
+        column_type(DeclaredBy, 10, "declared_role"), server_default=DeclaredBy.MEMBER.value
+    )
+    declared_when: Mapped[DeclaredWhen] = mapped_column(
+        column_type(DeclaredWhen, 12, "declared_when"),
+        server_default=DeclaredWhen.BEFORE_CLOSE.value,
+    )
     reason: Mapped[str] = mapped_column(Text, server_default="")
 
     membership: Mapped[Membership] = relationship()
@@ -257,7 +292,9 @@ class ScoreSheet(db.Model):  # type: ignore[name-defined]
     membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"))
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
     stage: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(12), default="draft")
+    status: Mapped[SheetStatus] = mapped_column(
+        column_type(SheetStatus, 12, "status"), default=SheetStatus.DRAFT
+    )
     scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     panel_note: Mapped[str] = mapped_column(Text, default="")  # private to staff and panel
     feedback: Mapped[str] = mapped_column(Text, default="")  # for the applicant
@@ -279,7 +316,7 @@ class Decision(db.Model):  # type: ignore[name-defined]
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), unique=True)
     # The record inputs and outputs the count produced (as the voting library returned them).
     count: Mapped[dict[str, Any]] = mapped_column(JSON)
-    outcome: Mapped[str] = mapped_column(String(12))  # "confirmed" | "overridden"
+    outcome: Mapped[Outcome] = mapped_column(column_type(Outcome, 12, "outcome"))
     # [{"application": ref, "action": "fund"|"unfund", "reason": str}]
     overrides: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))

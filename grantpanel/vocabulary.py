@@ -1,0 +1,362 @@
+"""Every set of keys grantpanel stores, publishes or offers, with its words: defined once.
+
+Each key set is an :class:`enum.StrEnum` (a member *is* its key: ``Aggregation.MEAN ==
+"mean"``), carrying its plain-English words like Django's ``TextChoices``:
+
+- ``label``: the name shown to staff and members (lazy gettext, translated when shown);
+- ``explanation``: one sentence saying what the choice does (forms and help text);
+- ``public_label`` / ``public_explanation``: the words on the public pages, where they differ
+  (a tie-break read in a sentence, "settled by the higher mean score");
+- ``tag``: the colour class of the tag a status is shown in.
+
+Forms take ``Enum.choices()``; services compare with members; templates get every enum by name
+(``{{ Vocabulary.RoundState.DRAFT }}``, see :func:`register`); the OpenAPI document takes
+``Enum.values()``; database columns get a CHECK constraint from :func:`column_type`. Keys that
+``voting`` also knows (aggregations, fit rules, tie-breaks, involvement levels, conflict
+categories, result statuses, outcomes, method keys) must equal ``voting``'s own tuples exactly;
+``tests/app/test_vocabulary.py`` fails if one side knows a key the other does not.
+
+Keys never change once published (records carry them); labels may.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any, Self
+
+from flask import Flask
+from sqlalchemy import Enum as SAEnum
+
+from grantpanel.i18n import _l
+
+__all__ = [
+    "Aggregation",
+    "ConflictCategory",
+    "DeclaredBy",
+    "DeclaredWhen",
+    "FitRule",
+    "Involvement",
+    "MethodKey",
+    "Outcome",
+    "QueueStatus",
+    "ResultStatus",
+    "Role",
+    "RoundState",
+    "SheetStatus",
+    "TieBreak",
+    "Vocabulary",
+    "Words",
+    "column_type",
+    "register",
+]
+
+
+@dataclass(frozen=True)
+class Words:
+    """The words that go with one key (see the module docstring)."""
+
+    label: Any
+    explanation: Any = ""
+    public_label: Any = None
+    public_explanation: Any = ""
+    tag: str = ""
+
+
+class Vocabulary(enum.StrEnum):
+    """Base of every key set: a member is ``key, Words(...)``; it compares equal to its key."""
+
+    _words: Words
+
+    def __new__(cls, value: str, words: Words | None = None) -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member._words = words or Words(value)
+        return member
+
+    @property
+    def label(self) -> str:
+        """The translated name shown on screens."""
+        return str(self._words.label)
+
+    @property
+    def explanation(self) -> str:
+        """One translated sentence saying what this choice means ("" if none)."""
+        return str(self._words.explanation)
+
+    @property
+    def public_label(self) -> str:
+        """The translated words used on public pages (the label unless they differ)."""
+        words = self._words
+        return str(words.label if words.public_label is None else words.public_label)
+
+    @property
+    def public_explanation(self) -> str:
+        """The translated public explanation ("" if none)."""
+        return str(self._words.public_explanation)
+
+    @property
+    def tag(self) -> str:
+        """The CSS class of the tag this key is shown in ("" if none)."""
+        return self._words.tag
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        """Every key, in declaration order (the order shown on screens)."""
+        return tuple(m.value for m in cls)
+
+    @classmethod
+    def get(cls, key: object) -> Self | None:
+        """The member for ``key``, or ``None`` for an unknown key (never raises)."""
+        try:
+            return cls(key)
+        except ValueError:
+            return None
+
+    @classmethod
+    def choices(cls, *, exclude: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
+        """WTForms ``choices``: ``(key, lazy label)`` pairs in declaration order."""
+        return [(m.value, m._words.label) for m in cls if m.value not in exclude]
+
+    @classmethod
+    def explained_choices(cls, *, exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+        """``(key, "Label: explanation")`` pairs, for a select whose options explain themselves.
+
+        Call during a request (the text is translated now)."""
+        return [(m.value, f"{m.label}: {m.explanation}") for m in cls if m.value not in exclude]
+
+
+def _column_values(enum_cls: type[Vocabulary]) -> list[str]:
+    return list(enum_cls.values())
+
+
+def column_type(enum_cls: type[Vocabulary], length: int, name: str) -> SAEnum:
+    """A string column of ``length`` holding only ``enum_cls``'s keys (a CHECK constraint
+    named ``ck_<table>_<name>`` by the metadata's naming convention).
+
+    Stored as the key itself (``VARCHAR(length)``), never as a native database enum, so a new
+    key is a new CHECK constraint, not a type migration."""
+    return SAEnum(
+        enum_cls,
+        native_enum=False,
+        values_callable=_column_values,
+        validate_strings=True,
+        length=length,
+        create_constraint=True,
+        name=name,
+    )
+
+
+class RoundState(Vocabulary):
+    """Where a round is in its lifecycle (what each state allows: :mod:`grantpanel.lifecycle`)."""
+
+    DRAFT = "draft", Words(_l("Draft: being set up"), public_label=_l("Not open yet"))
+    OPEN = "open", Words(_l("Open for scoring"), public_label=_l("Panel is scoring"))
+    CLOSED = "closed", Words(_l("Scoring closed"),
+                             public_label=_l("Panel has finished scoring"))
+    DECIDED = "decided", Words(_l("Decided: ready to publish"),
+                               public_label=_l("Decision being prepared"))
+    PUBLISHED = "published", Words(_l("Published"), public_label=_l("Decision published"))
+
+
+class Role(Vocabulary):
+    """What an account may do: run rounds (staff) or sit on panels (panel)."""
+
+    STAFF = "staff", Words(_l("Staff"))
+    PANEL = "panel", Words(_l("Panel member"))
+
+
+class Involvement(Vocabulary):
+    """How far the panel decides (the public explanation is shown with the decision)."""
+
+    CO_PRODUCTION = "co-production", Words(
+        _l("Co-production"),
+        _l("The panel decides. Its decision is binding: staff can change it only with a "
+           "published reason."),
+        public_explanation=_l(
+            "The panel's decision is binding. Staff checked the count and could change it only "
+            "by writing a reason, which is published below."),
+    )
+    CO_DESIGN = "co-design", Words(
+        _l("Co-design"),
+        _l("The panel and staff shape the round together; staff confirm the panel's result."),
+        public_explanation=_l(
+            "The panel and staff designed this round together and the panel scored the "
+            "applications. Staff confirmed the decision; any change to the panel's result is "
+            "published below with its reason."),
+    )
+    ENGAGEMENT = "engagement", Words(
+        _l("Engagement"),
+        _l("The panel advises and staff make the decision."),
+        public_explanation=_l(
+            "The panel advised and staff decided. The panel's scores set the order shown here; "
+            "staff made the final decision, and any change they made is published below with "
+            "its reason."),
+    )
+    CONSULTATION = "consultation", Words(
+        _l("Consultation"),
+        _l("Staff ask the panel for its views and then decide."),
+        public_explanation=_l(
+            "Staff asked the panel for its views and staff decided. The panel's scores are "
+            "shown here; any difference between them and the final decision is published below "
+            "with its reason."),
+    )
+
+    @property
+    def binding(self) -> bool:
+        """Whether the panel's decision binds staff (only co-production)."""
+        return self is Involvement.CO_PRODUCTION
+
+
+class Aggregation(Vocabulary):
+    """How an application's sheet totals become its result."""
+
+    MEAN = "mean", Words(_l("Mean (average)"),
+                         _l("Add up the panel's totals and divide by how many."))
+    MEDIAN = "median", Words(
+        _l("Median (middle score)"),
+        _l("The middle total when they are put in order; one very high or low score moves it "
+           "less."),
+    )
+
+
+class FitRule(Vocabulary):
+    """What happens when the next application in the order does not fit the money left."""
+
+    SKIP = "skip", Words(
+        _l("Skip it and carry on"),
+        _l("If the next application does not fit in the money left, pass over it and fund the "
+           "next one that fits."),
+    )
+    STOP = "stop", Words(
+        _l("Stop there"),
+        _l("If the next application does not fit in the money left, stop funding at that "
+           "point."),
+    )
+
+
+class TieBreak(Vocabulary):
+    """How applications with equal results are put in order; ``draw`` is always last.
+
+    ``public_label`` completes the sentence "settled by ..."."""
+
+    HIGHER_MEAN = "higher_mean", Words(
+        _l("Higher mean"), _l("The application with the higher average total."),
+        public_label=_l("the higher mean score"))
+    HIGHER_MEDIAN = "higher_median", Words(
+        _l("Higher median"), _l("The application with the higher middle total."),
+        public_label=_l("the higher median score"))
+    MORE_SCORES = "more_scores", Words(
+        _l("More scores"), _l("The application scored by more panel members."),
+        public_label=_l("more panel members scoring it"))
+    SMALLER_AMOUNT = "smaller_amount", Words(
+        _l("Smaller amount"), _l("The application asking for less money."),
+        public_label=_l("the smaller amount asked for"))
+    DRAW = "draw", Words(
+        _l("Random draw"),
+        _l("A draw using the round's published random seed. This is always the last step, so "
+           "every tie is settled, and anyone can re-run it."),
+        public_label=_l("a random draw from the published seed"))
+
+    @classmethod
+    def chosen(cls) -> tuple[TieBreak, ...]:
+        """The tie-breaks staff may choose (every one but the draw, which always comes last)."""
+        return tuple(m for m in cls if m is not cls.DRAW)
+
+
+class ConflictCategory(Vocabulary):
+    """Why a member may not score an application, in the member's own words."""
+
+    WORKS_FOR = "works-for", Words(_l("I work or volunteer for them"))
+    TRUSTEE = "trustee", Words(_l("I am a trustee or board member"))
+    FAMILY = "family", Words(_l("A family member is involved"))
+    CLOSE_FRIEND = "close-friend", Words(_l("A close friend is involved"))
+    BENEFICIARY = "beneficiary", Words(_l("I or my family would benefit"))
+    OTHER = "other", Words(_l("Another reason"))
+
+
+class DeclaredBy(Vocabulary):
+    """Who declared a conflict, as published: the member themself, or staff for them."""
+
+    MEMBER = "member", Words(_l("A panel member"))
+    STAFF = "staff", Words(_l("Staff"))
+
+
+class DeclaredWhen(Vocabulary):
+    """When a conflict was recorded, as published: before scoring closed, or after."""
+
+    BEFORE_CLOSE = "before-close", Words(_l("Before scoring closed"))
+    AFTER_CLOSE = "after-close", Words(_l("After scoring closed"))
+
+
+class SheetStatus(Vocabulary):
+    """A score sheet's status (``withdrawn``: set aside by a conflict, kept for the record)."""
+
+    DRAFT = "draft", Words(_l("Draft saved"))
+    SUBMITTED = "submitted", Words(_l("Submitted"))
+    WITHDRAWN = "withdrawn", Words(_l("Withdrawn"))
+
+
+class QueueStatus(Vocabulary):
+    """Where an application is in a member's queue."""
+
+    TO_DO = "to do", Words(_l("To do"))
+    DRAFT_SAVED = "draft saved", Words(_l("Draft saved"))
+    SUBMITTED = "submitted", Words(_l("Submitted"))
+
+
+class Outcome(Vocabulary):
+    """Staff's confirmation of a count: as counted, or changed with published reasons."""
+
+    CONFIRMED = "confirmed", Words(_l("Confirmed as counted"))
+    OVERRIDDEN = "overridden", Words(_l("Changed by staff, with reasons"))
+
+
+class ResultStatus(Vocabulary):
+    """An application's result in the record (``outputs.results[].status``)."""
+
+    FUNDED = "funded", Words(_l("Funded"), tag="tag-green")
+    SKIPPED = "skipped", Words(_l("Did not fit the money left"), tag="tag-yellow")
+    BELOW_LINE = "below-line", Words(_l("Below the funding line"), tag="tag-grey")
+    UNDER_QUORUM = "under-quorum", Words(_l("Too few scores to rank"), tag="tag-red")
+    INELIGIBLE = "ineligible", Words(_l("Not eligible"), tag="tag-grey")
+
+
+class MethodKey(Vocabulary):
+    """The counting methods ``voting`` knows (``python -m voting methods``).
+
+    A round uses ``scores`` today; the others become choices as the decision stages arrive."""
+
+    SCORES = "scores", Words(_l("Scores"))
+    IRV = "irv", Words(_l("Instant runoff"))
+    STV = "stv", Words(_l("Single transferable vote"))
+    BORDA = "borda", Words(_l("Borda count"))
+    SCHULZE = "schulze", Words(_l("Schulze"))
+    RANKED_PAIRS = "ranked-pairs", Words(_l("Ranked pairs"))
+    APPROVAL = "approval", Words(_l("Approval"))
+    GREEDY = "greedy", Words(_l("Fund the most supported first"))
+    EQUAL_SHARES = "equal-shares", Words(_l("Method of Equal Shares"))
+
+
+#: Every key set, by class name (templates see them under these names).
+ALL: dict[str, type[Vocabulary]] = {
+    cls.__name__: cls
+    for cls in (Aggregation, ConflictCategory, DeclaredBy, DeclaredWhen, FitRule, Involvement,
+                MethodKey, Outcome, QueueStatus, ResultStatus, Role, RoundState, SheetStatus,
+                TieBreak)
+}
+
+
+def register(app: Flask) -> None:
+    """Give templates every key set by name (``{% if sheet.status == SheetStatus.DRAFT %}``)
+    and the ``label`` filter (``{{ key|label("ResultStatus") }}``)."""
+
+    @app.context_processor
+    def vocabulary() -> dict[str, object]:
+        return dict(ALL)
+
+    def label(key: str, enum_name: str) -> str:
+        member = ALL[enum_name].get(key)
+        return member.label if member is not None else key
+
+    app.add_template_filter(label, "label")

@@ -59,6 +59,32 @@ def round_page(round_id: int) -> ResponseReturnValue:
         tie_labels=publication.TIE_BREAK_LABELS,
         verifier_name=verifier.FILENAME,
         verifier_sha256=verifier.verifier_digest(),
+        seed_check_command=seed_check_command,
+        digest_check_command=digest_check_command,
+    )
+
+
+def seed_check_command(seed: str) -> str:
+    """The one-line Python command that prints the SHA-256 commitment of ``seed``.
+
+    Commands are code, not words, so they are built here rather than in the template's
+    translatable text.
+    """
+    return (
+        "python -c \"import hashlib; print('sha256:' + hashlib.sha256(b'"
+        + seed
+        + "').hexdigest())\""
+    )
+
+
+def digest_check_command(filename: str) -> str:
+    """The one-line Python command that prints the fingerprint of the record ``filename``."""
+    return (
+        "python -c \"import hashlib, json; r = json.load(open('"
+        + filename
+        + "', encoding='utf-8')); r.pop('digest'); print('sha256:' + hashlib.sha256("
+        "json.dumps(r, sort_keys=True, separators=(',', ':'), ensure_ascii=False)"
+        ".encode('utf-8')).hexdigest())\""
     )
 
 

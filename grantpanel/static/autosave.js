@@ -17,19 +17,25 @@
  * - a submitted sheet, or one that can no longer be changed, is never saved automatically
  *   (the form says data-autosave="off"): the script then only forgets any stored copy.
  *
+ * The messages it shows come from the form's data-message-* attributes, which the template fills
+ * through gettext, so they are translated with the rest of the page: data-message-saved (with
+ * "{time}" where the clock time goes), data-message-failed and data-message-restored.
+ *
  * No inline script is needed (CSP: script-src 'self'); the page includes this file with defer.
  */
 (function () {
   "use strict";
 
   var DELAY_MS = 2000;
-  var FAILED = "Could not save just now. Your answers are still on this page.";
-  var RESTORED = "We put back answers you had not saved.";
 
   var form = document.querySelector("form.score-sheet[data-autosave]");
   if (!form || !window.fetch || !window.FormData || !window.JSON) {
     return;
   }
+  // The page's translated messages (see the comment at the top).
+  var FAILED = form.getAttribute("data-message-failed") || "";
+  var RESTORED = form.getAttribute("data-message-restored") || "";
+  var SAVED = form.getAttribute("data-message-saved") || "";
   var key = form.getAttribute("data-autosave-key");
   var storage = null;
   try {
@@ -203,7 +209,7 @@
           } else {
             writeCopy();
           }
-          say("Draft saved at " + clock(new Date()));
+          say(SAVED.replace("{time}", clock(new Date())));
           return null;
         }
         return refused(resp);

@@ -20,66 +20,36 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from babel.lists import format_list
+from flask_babel import get_locale
 from sqlalchemy import Select, select
 
+from grantpanel import lifecycle
 from grantpanel.extensions import db
+from grantpanel.i18n import LANGUAGES, N_, _
 from grantpanel.models import PublishedRecord, Round
+from grantpanel.vocabulary import DeclaredBy, Involvement, ResultStatus, RoundState, TieBreak
 
-# States the public may see a round page for (a draft is not announced yet).
-PUBLIC_STATES = ("open", "closed", "decided", "published")
-# States in which the seed commitment is public (from the moment scoring opens).
-COMMITTED_STATES = PUBLIC_STATES
+# What a state shows the public: grantpanel.lifecycle. The words below live in
+# grantpanel.vocabulary; these tables (lazy text) are kept for the templates that read them.
+PUBLIC_STATES = lifecycle.states_where(public=True)
+COMMITTED_STATES = lifecycle.states_where(seed_public=True)
+INVOLVEMENT = {k.value: (k.lazy("label"), k.lazy("public_explanation")) for k in Involvement}
+STATUS_LABELS = {k.value: (k.lazy("label"), k.tag) for k in ResultStatus}
+TIE_BREAK_LABELS = TieBreak.lazy_map("public_label")
 
-INVOLVEMENT = {
-    "co-production": (
-        "Co-production",
-        "The panel's decision is binding. Staff checked the count and could change it only "
-        "by writing a reason, which is published below.",
-    ),
-    "co-design": (
-        "Co-design",
-        "The panel and staff designed this round together and the panel scored the "
-        "applications. Staff confirmed the decision; any change to the panel's result is "
-        "published below with its reason.",
-    ),
-    "engagement": (
-        "Engagement",
-        "The panel advised and staff decided. The panel's scores set the order shown here; "
-        "staff made the final decision, and any change they made is published below with its "
-        "reason.",
-    ),
-    "consultation": (
-        "Consultation",
-        "Staff asked the panel for its views and staff decided. The panel's scores are shown "
-        "here; any difference between them and the final decision is published below with its "
-        "reason.",
-    ),
-}
-
-STATUS_LABELS = {
-    "funded": ("Funded", "tag-green"),
-    "skipped": ("Did not fit the money left", "tag-yellow"),
-    "below-line": ("Below the funding line", "tag-grey"),
-    "under-quorum": ("Too few scores to rank", "tag-red"),
-    "ineligible": ("Not eligible", "tag-grey"),
-}
-
-TIE_BREAK_LABELS = {
-    "higher_mean": "the higher mean score",
-    "higher_median": "the higher median score",
-    "more_scores": "more panel members scoring it",
-    "smaller_amount": "the smaller amount asked for",
-    "draw": "a random draw from the published seed",
-}
-
-FALLBACK_METHOD_EXPLANATION = (
+# One translatable paragraph (marked with N_, translated in method_explanation) with named
+# placeholders a translator can move: aggregation ("mean (average)" or "median"), quorum (a
+# number), tie_break (the tie-break chain, "A, then B") and fit_rule (what happens to an
+# application that does not fit the money left).
+FALLBACK_METHOD_EXPLANATION = N_(
     "Each panel member scored the applications they had no conflict of interest with, "
     "against the published criteria. A score sheet's total multiplies each score by its "
     "criterion's weight and adds them up (a \"don't know\" is left out, never counted as "
-    "zero). An application's result is the {aggregation} of its sheet totals. Applications "
-    "with fewer than {quorum} scores are flagged, not ranked. The rest are ranked from highest "
-    "to lowest result; ties are settled by {tie_break}. Money is then given down the list "
-    "until the budget runs out: {fit_rule}."
+    "zero). An application's result is the %(aggregation)s of its sheet totals. Applications "
+    "with fewer than %(quorum)s scores are flagged, not ranked. The rest are ranked from "
+    "highest to lowest result; ties are settled by %(tie_break)s. Money is then given down the "
+    "list until the budget runs out: %(fit_rule)s."
 )
 
 
@@ -91,7 +61,7 @@ def published_rounds() -> Select[Round, PublishedRecord]:
     return (
         select(Round, PublishedRecord)
         .join(PublishedRecord, PublishedRecord.round_id == Round.id)
-        .where(Round.state == "published")
+        .where(Round.state == RoundState.PUBLISHED)
         .order_by(PublishedRecord.published_at.desc(), Round.id.desc())
     )
 
@@ -100,7 +70,7 @@ def rounds_in_progress() -> Select[tuple[Round]]:
     """Rounds whose scoring has opened but whose decision is not yet published."""
     return (
         select(Round)
-        .where(Round.state.in_(("open", "closed", "decided")))
+        .where(Round.state.in_(lifecycle.states_where(public=True, published=False)))
         .order_by(Round.id)
     )
 
@@ -108,7 +78,7 @@ def rounds_in_progress() -> Select[tuple[Round]]:
 def public_round(round_id: int) -> Round | None:
     """The round if the public may see it (not a draft), else None."""
     rnd = db.session.get(Round, round_id)
-    if rnd is None or rnd.state not in PUBLIC_STATES:
+    if rnd is None or not rnd.lifecycle.public:
         return None
     return rnd
 
@@ -118,7 +88,7 @@ def published_record(round_id: int) -> PublishedRecord | None:
     return db.session.scalar(
         select(PublishedRecord)
         .join(Round, PublishedRecord.round_id == Round.id)
-        .where(PublishedRecord.round_id == round_id, Round.state == "published")
+        .where(PublishedRecord.round_id == round_id, Round.state == RoundState.PUBLISHED)
     )
 
 
@@ -134,7 +104,7 @@ def record_bytes(pr: PublishedRecord) -> bytes:
 def load_record(pr: PublishedRecord) -> dict[str, Any]:
     data = json.loads(pr.body)
     if not isinstance(data, dict):
-        raise ValueError("a decision record must be a JSON object")
+        raise ValueError(_("a decision record must be a JSON object"))
     return data
 
 
@@ -159,11 +129,19 @@ def parse_iso(value: str | None) -> dt.datetime | None:
 
 def involvement_words(level: str) -> tuple[str, str]:
     """(name, what it means) for an involvement level, in plain words."""
-    return INVOLVEMENT.get(level, (level.replace("-", " ").capitalize(), ""))
+    known = Involvement.get(level)
+    if known is None:
+        return (level.replace("-", " ").capitalize(), "")
+    return (known.label, known.public_explanation)
 
 
 def method_explanation(rules: dict[str, Any]) -> str:
-    """One plain-English paragraph on how the round's method works."""
+    """One plain-English paragraph on how the round's method works, in the page's language.
+
+    The method's own explanation from ``voting.registry`` when it has one (marked there with
+    ``N_`` for the catalogue, translated here with ``gettext``), else
+    :data:`FALLBACK_METHOD_EXPLANATION` filled in from the round's rules.
+    """
     method = rules.get("method", "scores")
     explanation: str | None = None
     try:
@@ -174,21 +152,27 @@ def method_explanation(rules: dict[str, Any]) -> str:
         if text is None and isinstance(entry, dict):
             text = entry.get("explanation")
         if isinstance(text, str) and text.strip():
-            explanation = text.strip()
+            explanation = _(text).strip()
     except Exception:  # the registry is optional here: fall back to our own paragraph
         explanation = None
     if explanation:
         return explanation
-    chain = [TIE_BREAK_LABELS.get(k, k) for k in rules.get("tie_break", ["draw"])]
-    return FALLBACK_METHOD_EXPLANATION.format(
-        aggregation="median" if rules.get("aggregation") == "median" else "mean (average)",
-        quorum=rules.get("quorum", "the required number of"),
-        tie_break=", then ".join(chain) or TIE_BREAK_LABELS["draw"],
+    chain = [str(TIE_BREAK_LABELS.get(k, k)) for k in rules.get("tie_break", ["draw"])]
+    tie_break = chain[0] if chain else str(TIE_BREAK_LABELS["draw"])
+    for step in chain[1:]:
+        tie_break = _("%(first)s, then %(next)s", first=tie_break, next=step)
+    return _(
+        FALLBACK_METHOD_EXPLANATION,
+        aggregation=_("median") if rules.get("aggregation") == "median" else _("mean (average)"),
+        quorum=rules.get("quorum", _("the required number of")),
+        tie_break=tie_break,
         fit_rule=(
-            "funding stops at the first application that does not fit the money left"
+            _("funding stops at the first application that does not fit the money left")
             if rules.get("fit_rule") == "stop"
-            else "an application that does not fit the money left is skipped, and the next "
-            "one that fits is funded"
+            else _(
+                "an application that does not fit the money left is skipped, and the next "
+                "one that fits is funded"
+            )
         ),
     )
 
@@ -220,7 +204,7 @@ class OutcomeRow:
 
 
 # Who declared a conflict, as the public page says it (the record's ``declared_by``).
-DECLARED_BY_WORDS = {"member": "A panel member", "staff": "Staff"}
+DECLARED_BY_WORDS = DeclaredBy.lazy_map("label")
 
 
 @dataclass(frozen=True)
@@ -274,9 +258,10 @@ class OutcomeView:
 
 
 def _join(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    """``A, B and C`` in the page's language (Babel's list patterns)."""
+    if not items:
+        return ""
+    return format_list(items, locale=str(get_locale() or LANGUAGES[0]))
 
 
 def outcome_view(record: dict[str, Any]) -> OutcomeView:
@@ -297,7 +282,8 @@ def outcome_view(record: dict[str, Any]) -> OutcomeView:
     for out in outputs.get("applications", []):
         app = inputs.get(out["id"], {})
         status = out.get("status", "")
-        label, tag = STATUS_LABELS.get(status, (status, "tag-grey"))
+        known = ResultStatus.get(status)
+        label, tag = (known.label, known.tag) if known is not None else (status, "tag-grey")
         rank = out.get("rank")
         rows.append(
             OutcomeRow(
@@ -332,9 +318,18 @@ def outcome_view(record: dict[str, Any]) -> OutcomeView:
 
     ties = []
     for t in outputs.get("ties", []):
-        names = [f"{a} ({titles.get(a, a)})" for a in t.get("applications", [])]
+        names = [
+            _("%(application)s (%(title)s)", application=a, title=titles.get(a, a))
+            for a in t.get("applications", [])
+        ]
         how = TIE_BREAK_LABELS.get(t.get("resolved_by", ""), t.get("resolved_by", ""))
-        ties.append(f"{_join(names)} had the same result; the tie was settled by {how}.")
+        ties.append(
+            _(
+                "%(applications)s had the same result; the tie was settled by %(how)s.",
+                applications=_join(names),
+                how=how,
+            )
+        )
 
     conflicts = record.get("conflicts", [])
     after_close = [
@@ -342,7 +337,7 @@ def outcome_view(record: dict[str, Any]) -> OutcomeView:
             application=c["application"],
             title=titles.get(c["application"], c["application"]),
             declared_by=c["declared_by"],
-            who=DECLARED_BY_WORDS.get(c["declared_by"], c["declared_by"]),
+            who=DeclaredBy.label_of(c["declared_by"]),
             reason=c["reason"],
             sheet_withdrawn=bool(c["sheet_withdrawn"]),
         )

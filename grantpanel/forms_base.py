@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context, request
+from flask_babel import LazyString
 from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField, StringField
 from wtforms.csrf.core import CSRFTokenField
@@ -81,6 +82,10 @@ class BaseForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
         for field in self:
+            if any(isinstance(e, LazyString) for e in field.errors):
+                # A validator's lazy message (``_l``) becomes text now, so every error a page
+                # shows is a plain string (the form macro tests ``e is string``).
+                field.errors = [str(e) if isinstance(e, LazyString) else e for e in field.errors]
             problem = control_problem(field)
             if problem:
                 field.errors = [problem]

@@ -8,43 +8,61 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from grantpanel.extensions import db
+from grantpanel.i18n import _, _l
 
+# Titles and texts are lazy (``_l``): they become the page's language when an error page is
+# shown. The 413 text has one placeholder, ``%(max_upload_mb)s``.
 MESSAGES = {
-    400: ("Something was wrong with that request", "Go back and try again."),
-    403: ("You cannot see this page", "Your account does not have access to this page."),
-    404: ("Page not found", "Check the web address, or go back to the page you came from."),
-    405: ("That action is not allowed here", "Go back and use the buttons on the page."),
+    400: (_l("Something was wrong with that request"), _l("Go back and try again.")),
+    403: (
+        _l("You cannot see this page"),
+        _l("Your account does not have access to this page."),
+    ),
+    404: (
+        _l("Page not found"),
+        _l("Check the web address, or go back to the page you came from."),
+    ),
+    405: (_l("That action is not allowed here"), _l("Go back and use the buttons on the page.")),
     413: (
-        "That file is too large",
-        "Files must be smaller than {max_upload_mb} MB. Split the file into smaller parts "
-        "and upload each one, or ask whoever looks after grantpanel to import it with the "
-        "command 'grantpanel import-applications'.",
+        _l("That file is too large"),
+        _l(
+            "Files must be smaller than %(max_upload_mb)s MB. Split the file into smaller "
+            "parts and upload each one, or ask whoever looks after grantpanel to import it "
+            "with the command 'grantpanel import-applications'."
+        ),
     ),
     429: (
-        "Too many attempts",
-        "You have tried too many times in a short while. Wait a minute, then try again.",
+        _l("Too many attempts"),
+        _l("You have tried too many times in a short while. Wait a minute, then try again."),
     ),
     500: (
-        "Sorry, something went wrong",
-        "This page could not be shown because of a fault on our side. Try again in a few "
-        "minutes. If it keeps happening, tell the grants team.",
+        _l("Sorry, something went wrong"),
+        _l(
+            "This page could not be shown because of a fault on our side. Try again in a few "
+            "minutes. If it keeps happening, tell the grants team."
+        ),
     ),
 }
 # A 500 after a form was sent: the transaction was rolled back, so the change was probably
 # not saved, but it may have been (a fault after the save). Say so, and what to do; never
 # claim that nothing was lost.
-SERVER_ERROR_AFTER_SENDING = (
-    "What you just sent may not have been saved. Go back, check whether your change is there, "
-    "and if it is not, send it again. If you were scoring, open the score sheet again: a "
-    "draft that was saved is still there, and this device may have kept a copy of answers "
+SERVER_ERROR_AFTER_SENDING = _l(
+    "What you just sent may not have been saved. Go back, check whether your change is "
+    "there, and if it is not, send it again. If you were scoring, open the score sheet again: "
+    "a draft that was saved is still there, and this device may have kept a copy of answers "
     "that were not. If it keeps happening, tell the grants team."
 )
 
 
 def _render(code: int, detail: str | None = None) -> ResponseReturnValue:
-    title, text = MESSAGES.get(code, ("Something went wrong", "Try again later."))
+    """The error page (or JSON body under ``/api/``) for ``code``, in the page's language."""
+    if code in MESSAGES:
+        title, text = (str(part) for part in MESSAGES[code])
+    else:
+        title, text = _("Something went wrong"), _("Try again later.")
     if code == 413:
-        text = text.format(max_upload_mb=current_app.config.get("MAX_UPLOAD_MB", 16))
+        text = text % {"max_upload_mb": current_app.config.get("MAX_UPLOAD_MB", 16)}
+    detail = str(detail) if detail else None
     if request.blueprint == "api" or request.path.startswith("/api/"):
         resp = jsonify({"error": title, "detail": detail or text, "status": code})
         resp.status_code = code
@@ -65,8 +83,10 @@ def register(app: Flask) -> None:
     def csrf_error(e: CSRFError) -> ResponseReturnValue:
         return _render(
             400,
-            "This form had expired or was sent from somewhere else, so nothing was saved. "
-            "Go back, reload the page and send it again.",
+            _(
+                "This form had expired or was sent from somewhere else, so nothing was saved. "
+                "Go back, reload the page and send it again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

@@ -24,26 +24,48 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context, request
-from flask_babel import LazyString
+from flask_babel import LazyString, lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField, StringField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import Length
 
+from grantpanel.i18n import _l
 from grantpanel.textcheck import CONTROL_CHARACTERS, control_character_problem
 
 DEFAULT_MAX_LENGTH = 10_000  # for a text field declared without a Length validator
 INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1  # the database's INTEGER column
-FIELD_NAME_PROBLEM = (
+FIELD_NAME_PROBLEM = _l(
     "This form was sent with a hidden control character in it, so nothing was saved. "
     "Reload the page and fill it in again."
 )
-NUMBER_TOO_LARGE = "This number is too large. Check the number of figures and try again."
+NUMBER_TOO_LARGE = _l("This number is too large. Check the number of figures and try again.")
 
 
-def limit(max_length: int, what: str = "this") -> Length:
-    """The ``Length`` validator for a text field: ``limit(200, "the name")``."""
-    return Length(max=max_length, message=f"Keep {what} to {max_length:,} characters or fewer.")
+def limit(max_length: int, what: str | LazyString | None = None) -> Length:
+    """The ``Length`` validator for a text field: ``limit(200, _l("the name"))``.
+
+    ``what`` names the answer in the message ("Keep the name to 200 characters or fewer."),
+    already marked for translation; without it the message says "Keep this to ...". The
+    message is lazy, so it is in the page's language when it is shown.
+    """
+    count = f"{max_length:,}"
+    if what is None:
+        message = lazy_ngettext(
+            "Keep this to %(count)s character or fewer.",
+            "Keep this to %(count)s characters or fewer.",
+            max_length,
+            count=count,
+        )
+    else:
+        message = lazy_ngettext(
+            "Keep %(what)s to %(count)s character or fewer.",
+            "Keep %(what)s to %(count)s characters or fewer.",
+            max_length,
+            what=what,
+            count=count,
+        )
+    return Length(max=max_length, message=message)
 
 
 def is_text_field(field: Field) -> bool:
@@ -63,7 +85,7 @@ def control_problem(field: Field) -> str | None:
     """The control-character message for the first posted value of ``field`` holding one."""
     for value in field.raw_data or []:
         if isinstance(value, str):
-            problem = control_character_problem(value, label="This answer")
+            problem = control_character_problem(value)
             if problem:
                 return problem
     return None
@@ -96,12 +118,12 @@ class BaseForm(FlaskForm):
                 and not INTEGER_MIN <= field.data <= INTEGER_MAX
                 and not field.errors
             ):
-                field.errors = [NUMBER_TOO_LARGE]
+                field.errors = [str(NUMBER_TOO_LARGE)]
                 ok = False
         if has_request_context() and any(
             CONTROL_CHARACTERS.search(name) for name in (*request.form.keys(),
                                                          *request.files.keys())
         ):
-            self.form_errors.append(FIELD_NAME_PROBLEM)
+            self.form_errors.append(str(FIELD_NAME_PROBLEM))
             ok = False
         return ok

@@ -10,21 +10,35 @@ from __future__ import annotations
 
 import re
 
+from grantpanel.i18n import _, ngettext
+
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def control_character_problem(text: str, *, label: str = "This answer") -> str | None:
-    """A message if ``text`` holds a control character, else ``None``."""
+def control_character_problem(text: str, *, label: str | None = None) -> str | None:
+    """A message if ``text`` holds a control character, else ``None``.
+
+    ``label`` names the answer at the start of the sentence, already translated
+    (``_("The reason")``); without one the message says "This answer".
+    """
     if CONTROL_CHARACTERS.search(text):
-        return (
-            f"{label} contains a hidden control character that cannot be saved. "
-            "Retype it, or paste it as plain text."
+        return _(
+            "%(label)s contains a hidden control character that cannot be saved. "
+            "Retype it, or paste it as plain text.",
+            label=label or _("This answer"),
         )
     return None
 
 
-def text_problem(text: str, *, max_length: int, label: str = "This answer") -> str | None:
+def text_problem(text: str, *, max_length: int, label: str | None = None) -> str | None:
     """A message if ``text`` is too long or holds a control character, else ``None``."""
     if len(text) > max_length:
-        return f"{label} must be {max_length:,} characters or fewer (it has {len(text):,})."
+        return ngettext(
+            "%(label)s must be %(limit)s character or fewer (it has %(length)s).",
+            "%(label)s must be %(limit)s characters or fewer (it has %(length)s).",
+            max_length,
+            label=label or _("This answer"),
+            limit=f"{max_length:,}",
+            length=f"{len(text):,}",
+        )
     return control_character_problem(text, label=label)

@@ -3,51 +3,66 @@ from __future__ import annotations
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from grantpanel.forms_base import BaseForm, limit
+from grantpanel.forms_base import BaseForm
+from grantpanel.i18n import _l
 
 EMAIL_MAX_LENGTH = 254  # User.email
 # Long enough for any passphrase or password manager; short enough that hashing it is cheap.
 PASSWORD_MAX_LENGTH = 256
 
 
+def _password_limit() -> Length:
+    return Length(
+        max=PASSWORD_MAX_LENGTH,
+        message=_l("Keep the password to %(max)d characters or fewer."),
+    )
+
+
 class SignInForm(BaseForm):
     email = EmailField(
-        "Email address",
+        _l("Email address"),
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
         validators=[
-            DataRequired("Enter your email address."),
-            Email("Enter an email address in the right form, like name@example.org."),
-            limit(EMAIL_MAX_LENGTH, "the email address"),
+            DataRequired(_l("Enter your email address.")),
+            Email(_l("Enter an email address in the right form, like name@example.org.")),
+            Length(
+                max=EMAIL_MAX_LENGTH,
+                message=_l("Keep the email address to %(max)d characters or fewer."),
+            ),
         ],
     )
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."),
-                                                     limit(PASSWORD_MAX_LENGTH, "the password")])
-    submit = SubmitField("Sign in")
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")), _password_limit()],
+    )
+    submit = SubmitField(_l("Sign in"))
 
 
 class SignOutForm(BaseForm):
-    submit = SubmitField("Sign out")
+    submit = SubmitField(_l("Sign out"))
 
 
 def _new_password() -> PasswordField:
     return PasswordField(
-        "Choose a password",
-        description="At least 10 characters. A short sentence is easy to remember.",
+        _l("Choose a password"),
+        description=_l("At least 10 characters. A short sentence is easy to remember."),
         validators=[
-            DataRequired("Choose a password."),
-            Length(min=10, message="Choose a password of at least 10 characters."),
-            limit(PASSWORD_MAX_LENGTH, "the password"),
+            DataRequired(_l("Choose a password.")),
+            Length(min=10, message=_l("Choose a password of at least 10 characters.")),
+            _password_limit(),
         ],
     )
 
 
 def _confirm() -> PasswordField:
     return PasswordField(
-        "Type the password again",
+        _l("Type the password again"),
         validators=[
-            DataRequired("Type the password again."),
-            EqualTo("password", message="The two passwords are not the same. Type them again."),
-            limit(PASSWORD_MAX_LENGTH, "the password"),
+            DataRequired(_l("Type the password again.")),
+            EqualTo(
+                "password", message=_l("The two passwords are not the same. Type them again.")
+            ),
+            _password_limit(),
         ],
     )
 
@@ -57,7 +72,7 @@ class SetPasswordForm(BaseForm):
 
     password = _new_password()
     confirm = _confirm()
-    submit = SubmitField("Save password")
+    submit = SubmitField(_l("Save password"))
 
 
 class ChangePasswordForm(BaseForm):
@@ -65,10 +80,10 @@ class ChangePasswordForm(BaseForm):
     signed in cannot change it."""
 
     current_password = PasswordField(
-        "Your current password",
-        validators=[DataRequired("Type the password you use to sign in now."),
-                    limit(PASSWORD_MAX_LENGTH, "the password")],
+        _l("Your current password"),
+        validators=[DataRequired(_l("Type the password you use to sign in now.")),
+                    _password_limit()],
     )
     password = _new_password()
     confirm = _confirm()
-    submit = SubmitField("Save password")
+    submit = SubmitField(_l("Save password"))

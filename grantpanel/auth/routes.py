@@ -30,11 +30,12 @@ from werkzeug.wrappers import Response
 from grantpanel.auth import bp, sessions
 from grantpanel.auth.forms import ChangePasswordForm, SetPasswordForm, SignInForm, SignOutForm
 from grantpanel.extensions import db, limiter
+from grantpanel.i18n import _, _l
 from grantpanel.services import accounts, audit
 
 log = logging.getLogger("grantpanel.auth")
 
-FAILED_SIGN_IN = "The email address or password is not right. Check them and try again."
+FAILED_SIGN_IN = _l("The email address or password is not right. Check them and try again.")
 
 
 def _home_for(user: object) -> str:
@@ -86,7 +87,7 @@ def sign_in() -> ResponseReturnValue:
             return redirect(target or _home_for(user))
         log.warning("sign_in.failed account=%s", accounts.account_tag(email))
         # The same message whether or not the email exists.
-        form.password.errors = list(form.password.errors) + [FAILED_SIGN_IN]
+        form.password.errors = list(form.password.errors) + [str(FAILED_SIGN_IN)]
     signed_out = sessions.pop_signed_out_reason()
     if signed_out is not None:
         session.pop("_flashes", None)  # this page says why, instead of "Sign in to see that page"
@@ -117,7 +118,7 @@ def invitation(token: str) -> ResponseReturnValue:
         accounts.end_sessions(user)
         sessions.start(user, by_invitation=True)
         db.session.commit()
-        flash("You are signed in. You can choose a password so you can sign in again later.")
+        flash(_("You are signed in. You can choose a password so you can sign in again later."))
         return redirect(url_for("auth.set_password"))
     page = render_template("auth/invitation.html", form=form, problem=None)
     return _no_referrer(make_response(page))
@@ -155,8 +156,8 @@ def set_password() -> ResponseReturnValue:
             sessions.resume(user)  # every other browser is now signed out; this one stays
             sessions.forget_invitation()
             db.session.commit()
-            flash("Your password is saved. Any other computer or phone signed in as you has "
-                  "been signed out.")
+            flash(_("Your password is saved. Any other computer or phone signed in as you has "
+                    "been signed out."))
             return redirect(_home_for(user))
     return render_template("auth/set_password.html", form=form, need_current=need_current)
 
@@ -171,7 +172,7 @@ def sign_out() -> Response:
         logout_user()
         session.clear()
         session["forget_local_copies"] = True  # sign-in page then clears this browser's copies
-    flash("You have signed out.")
+    flash(_("You have signed out."))
     return redirect(url_for("auth.sign_in"))
 
 

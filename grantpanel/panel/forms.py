@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
 from grantpanel.forms_base import BaseForm, limit
+from grantpanel.i18n import _, _l
 from grantpanel.models import Application, Criterion
 from grantpanel.services.conflicts import CATEGORIES, CATEGORY_LABELS, NOTE_MAX_LENGTH
 from grantpanel.services.scoring import NOTE_MAX_LENGTH as SHEET_NOTE_MAX_LENGTH
@@ -36,6 +37,14 @@ def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
 
 
 # --- Conflicts ---------------------------------------------------------------------------
+
+NOTE_HINT = _l("Only the grants team sees this note.")
+
+
+def _note_limit() -> Length:
+    return Length(
+        max=NOTE_MAX_LENGTH, message=_l("Keep the note to %(max)d characters or fewer.")
+    )
 
 
 class ConflictsForm(BaseForm):
@@ -65,29 +74,39 @@ class ConflictsForm(BaseForm):
         no_ties = self["no_ties"]
         for i in self.application_ids:
             if self.category(i).data and self.category(i).data not in CATEGORY_LABELS:
-                self.category(i).errors.append("Choose one of the connections in the list.")
+                self.category(i).errors.append(_("Choose one of the connections in the list."))
                 ok = False
             elif self.tie(i).data and not self.category(i).data:
                 self.category(i).errors.append(
-                    f"Choose how you are connected to {self.applicant_names[i]}."
+                    _(
+                        "Choose how you are connected to %(applicant)s.",
+                        applicant=self.applicant_names[i],
+                    )
                 )
                 ok = False
             elif not self.tie(i).data and self.category(i).data:
                 self.tie(i).errors.append(
-                    f"You chose how you are connected to {self.applicant_names[i]} but did not "
-                    "tick the box. Tick the box, or set the answer back to \u201cChoose one\u201d."
+                    _(
+                        "You chose how you are connected to %(applicant)s but did not tick the "
+                        "box. Tick the box, or set the answer back to \u201cChoose one\u201d.",
+                        applicant=self.applicant_names[i],
+                    )
                 )
                 ok = False
         if not ticked and not no_ties.data and ok:
             no_ties.errors.append(
-                "Tick the applicants you have a connection to, or tick \u201cI have no ties to any of "
-                "these applicants\u201d."
+                _(
+                    "Tick the applicants you have a connection to, or tick \u201cI have no ties "
+                    "to any of these applicants\u201d."
+                )
             )
             ok = False
         if ticked and no_ties.data:
             no_ties.errors.append(
-                "You ticked some applicants and also \u201cI have no ties\u201d. Untick one of "
-                "them."
+                _(
+                    "You ticked some applicants and also \u201cI have no ties\u201d. Untick one "
+                    "of them."
+                )
             )
             ok = False
         return ok
@@ -100,22 +119,22 @@ def conflicts_form_class(applications: list[Application]) -> type[ConflictsForm]
         "applicant_names": {a.id: a.applicant_name for a in applications},
     }
     for a in applications:
-        attrs[f"tie_{a.id}"] = BooleanField(f"I have a connection to {a.applicant_name}")
+        attrs[f"tie_{a.id}"] = BooleanField(
+            _("I have a connection to %(applicant)s", applicant=a.applicant_name)
+        )
         attrs[f"category_{a.id}"] = SelectField(
-            "How are you connected?",
-            choices=_choices([("", "Choose one"), *CATEGORIES]),
+            _("How are you connected?"),
+            choices=_choices([("", _("Choose one")), *CATEGORIES]),
             validate_choice=False,  # checked in ConflictsForm.validate, with a plain message
         )
         attrs[f"note_{a.id}"] = TextAreaField(
-            "Anything else we should know (optional)",
-            description="Only the grants team sees this note.",
-            validators=[
-                Length(max=NOTE_MAX_LENGTH, message="Keep the note to 2000 characters or fewer.")
-            ],
+            _("Anything else we should know (optional)"),
+            description=NOTE_HINT,
+            validators=[_note_limit()],
         )
     # Made after the per-applicant fields, so errors are listed in the order of the page.
-    attrs["no_ties"] = BooleanField("I have no ties to any of these applicants")
-    attrs["submit"] = SubmitField("Confirm and continue")
+    attrs["no_ties"] = BooleanField(_("I have no ties to any of these applicants"))
+    attrs["submit"] = SubmitField(_("Confirm and continue"))
     return type("RoundConflictsForm", (ConflictsForm,), attrs)
 
 
@@ -123,22 +142,20 @@ class DeclareConflictForm(BaseForm):
     """'I have a connection to this applicant', from an application's page."""
 
     category = RadioField(
-        "How are you connected to this applicant?",
+        _l("How are you connected to this applicant?"),
         choices=_choices(CATEGORIES),
         validate_choice=False,
     )
     note = TextAreaField(
-        "Anything else we should know (optional)",
-        description="Only the grants team sees this note.",
-        validators=[
-            Length(max=NOTE_MAX_LENGTH, message="Keep the note to 2000 characters or fewer.")
-        ],
+        _l("Anything else we should know (optional)"),
+        description=NOTE_HINT,
+        validators=[_note_limit()],
     )
-    submit = SubmitField("Step aside from this application")
+    submit = SubmitField(_l("Step aside from this application"))
 
     def validate_category(self, field: Field) -> None:
         if field.data not in CATEGORY_LABELS:
-            raise ValidationError("Choose how you are connected to this applicant.")
+            raise ValidationError(_("Choose how you are connected to this applicant."))
 
 
 # --- Score sheet -------------------------------------------------------------------------
@@ -194,7 +211,7 @@ def _answer_is_a_choice(form: FlaskForm, field: Field) -> None:
         return
     # ASCII digits only: str.isdigit() takes '²', which int() then refuses.
     if field.data != DONT_KNOW and not re.fullmatch(r"-?[0-9]{1,4}", str(field.data)):
-        raise ValidationError("Choose one of the answers for this question.")
+        raise ValidationError(_("Choose one of the answers for this question."))
 
 
 def score_sheet_class(criteria: list[Criterion]) -> type[ScoreSheetForm]:
@@ -206,8 +223,11 @@ def score_sheet_class(criteria: list[Criterion]) -> type[ScoreSheetForm]:
     """
     attrs: dict[str, Any] = {"criteria": list(criteria)}
     for c in criteria:
-        choices = [(str(point), f"{point} \u2013 {text}") for point, text in c.points]
-        choices.append((DONT_KNOW, "Don't know"))
+        choices = [
+            (str(point), _("%(point)s \u2013 %(descriptor)s", point=point, descriptor=text))
+            for point, text in c.points
+        ]
+        choices.append((DONT_KNOW, _("Don't know")))
         attrs[ScoreSheetForm.field_name(c)] = RadioField(
             c.name,
             description=c.guidance,
@@ -217,19 +237,22 @@ def score_sheet_class(criteria: list[Criterion]) -> type[ScoreSheetForm]:
         )
     length = Length(
         max=SHEET_NOTE_MAX_LENGTH,
-        message=f"Keep this to {SHEET_NOTE_MAX_LENGTH} characters or fewer.",
+        message=_("Keep this to %(max)d characters or fewer.", max=SHEET_NOTE_MAX_LENGTH),
     )
     attrs["panel_note"] = TextAreaField(
-        "Note to the panel (optional)",
-        description="Your thoughts for the panel discussion. The applicant does not see this.",
+        _("Note to the panel (optional)"),
+        description=_(
+            "Your thoughts for the panel discussion. The applicant does not see this."
+        ),
         validators=[length],
     )
     attrs["feedback"] = TextAreaField(
-        "Feedback for the applicant (optional)",
-        description="This may be shown to the applicant, without your name. Be kind and "
-        "specific.",
+        _("Feedback for the applicant (optional)"),
+        description=_(
+            "This may be shown to the applicant, without your name. Be kind and specific."
+        ),
         validators=[length],
     )
-    attrs["save_draft"] = SubmitField("Save as draft")
-    attrs["submit_scores"] = SubmitField("Submit my scores")
+    attrs["save_draft"] = SubmitField(_("Save as draft"))
+    attrs["submit_scores"] = SubmitField(_("Submit my scores"))
     return type("RoundScoreSheetForm", (ScoreSheetForm,), attrs)

@@ -24,6 +24,7 @@ from wtforms import Field, TextAreaField
 from wtforms.validators import ValidationError
 
 from grantpanel.extensions import db
+from grantpanel.i18n import _, _l, ngettext
 from grantpanel.models import Application, Conflict, Membership, ScoreSheet, as_utc
 from grantpanel.panel import bp
 from grantpanel.panel.forms import (
@@ -63,8 +64,10 @@ def _application(membership: Membership, application_id: int) -> Application:
 
 def _stepped_aside() -> Forbidden:
     err = Forbidden(
-        "You told us you have a connection to this applicant, so you do not see or score "
-        "their application. Thank you for being open about it."
+        _(
+            "You told us you have a connection to this applicant, so you do not see or score "
+            "their application. Thank you for being open about it."
+        )
     )
     setattr(err, "plain", True)  # noqa: B010  (errors.py shows a 'plain' description)
     return err
@@ -111,12 +114,13 @@ def home() -> ResponseReturnValue:
     return render_template("panel/home.html", rounds=rounds)
 
 
-REASON_LABEL = "Why are you telling us now?"
-REASON_HINT = (
+REASON_LABEL = _l("Why are you telling us now?")
+REASON_HINT = _l(
     "Scoring has closed, so stepping aside now takes your score out of a count that may "
     "already have been seen. "
     "Tell us briefly why. Your reason is published with the decision (not your name), so do "
-    f"not include names or private details. Up to {conflicts.REASON_MAX_LENGTH:,} characters."
+    "not include names or private details. Up to %(max)s characters.",
+    max=f"{conflicts.REASON_MAX_LENGTH:,}",
 )
 
 _F = TypeVar("_F", bound=FlaskForm)
@@ -170,8 +174,10 @@ def check_conflicts(round_id: int) -> ResponseReturnValue:
         if form.shown.data and form.shown.data != listed:
             # An application was added (or changed) between showing the page and confirming.
             form.form_errors.append(
-                "The list of applicants changed while you were checking it. Look at the list "
-                "again, then confirm."
+                _(
+                    "The list of applicants changed while you were checking it. Look at the "
+                    "list again, then confirm."
+                )
             )
         else:
             ticked = form.ticked()
@@ -195,15 +201,21 @@ def check_conflicts(round_id: int) -> ResponseReturnValue:
             conflicts.mark_conflicts_checked(m)
             db.session.commit()
             if ticked:
-                n = len(ticked)
                 flash(
-                    f"Thank you. You will not see or score the {n} "
-                    f"application{'s' if n != 1 else ''} you have a connection to."
+                    ngettext(
+                        "Thank you. You will not see or score the %(num)d application you "
+                        "have a connection to.",
+                        "Thank you. You will not see or score the %(num)d applications you "
+                        "have a connection to.",
+                        len(ticked),
+                    )
                 )
             elif added_since:
-                flash("Thank you. You have told us you have no ties to the new applicants.")
+                flash(_("Thank you. You have told us you have no ties to the new applicants."))
             else:
-                flash("Thank you. You have told us you have no ties to any of the applicants.")
+                flash(
+                    _("Thank you. You have told us you have no ties to any of the applicants.")
+                )
             return redirect(url_for("panel.round_queue", round_id=round_id))
     form.shown.data = listed
     return _conflicts_page(m, form, applications, added_since, declared, needs_reason)
@@ -299,14 +311,16 @@ def application(round_id: int, application_id: int) -> ResponseReturnValue:
                     url_for("panel.submitted", round_id=round_id, application_id=a.id)
                 )
             flash(
-                "Your draft is saved. It does not count until you submit it. You can come "
-                "back to it at any time before scoring closes."
+                _(
+                    "Your draft is saved. It does not count until you submit it. You can come "
+                    "back to it at any time before scoring closes."
+                )
             )
             return redirect(url_for("panel.application", round_id=round_id, application_id=a.id))
 
     already_submitted = sheet is not None and sheet.status == "submitted"
     if already_submitted:
-        form.submit_scores.label.text = "Submit my changed scores"
+        form.submit_scores.label.text = _("Submit my changed scores")
     can_score = scoring.is_open_for_scoring(rnd)
     return render_template(
         "panel/application.html",
@@ -327,7 +341,7 @@ def application(round_id: int, application_id: int) -> ResponseReturnValue:
 def _autosave(m: Membership, a: Application, form: ScoreSheetForm) -> ResponseReturnValue:
     """Answer the score sheet script's draft save: 204 when saved, else JSON and a 4xx."""
     if not form.validate_on_submit():
-        first = next(iter(form.errors.values()), ["Some answers could not be read."])
+        first = next(iter(form.errors.values()), [_("Some answers could not be read.")])
         return _autosave_refused(str(first[0]), 422)
     try:
         sheet = scoring.autosave_draft(
@@ -403,8 +417,11 @@ def declare_conflict(round_id: int, application_id: int) -> ResponseReturnValue:
         else:
             db.session.commit()
             flash(
-                f"Thank you. You have stepped aside from {a.title}. It is no longer in your "
-                "list, and any scores you gave it will not count."
+                _(
+                    "Thank you. You have stepped aside from %(title)s. It is no longer in your "
+                    "list, and any scores you gave it will not count.",
+                    title=a.title,
+                )
             )
             return redirect(url_for("panel.round_queue", round_id=round_id))
     return render_template(

@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask import Flask, current_app
 
-from grantpanel import i18n
+from grantpanel import i18n, vocabulary
 from grantpanel.lifecycle import STATES
 
 CURRENCY_SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
@@ -47,6 +47,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(datetime, "datetime")
     app.add_template_filter(staff_state, "staff_state")
     app.add_template_filter(public_state, "public_state")
+    vocabulary.register(app)
 
     @app.context_processor
     def organisation() -> dict[str, object]:

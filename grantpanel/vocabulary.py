@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from flask import Flask
+from flask_babel import LazyString
 from sqlalchemy import Enum as SAEnum
 
-from grantpanel.i18n import _l
+from grantpanel.i18n import _, _l
 
 __all__ = [
     "Aggregation",
@@ -61,6 +62,7 @@ class Words:
     public_label: Any = None
     public_explanation: Any = ""
     tag: str = ""
+    staff_label: Any = None
 
 
 class Vocabulary(enum.StrEnum):
@@ -73,6 +75,11 @@ class Vocabulary(enum.StrEnum):
         member._value_ = value
         member._words = words or Words(value)
         return member
+
+    @property
+    def key(self) -> str:
+        """The stored and published key (the member's value)."""
+        return self.value
 
     @property
     def label(self) -> str:
@@ -91,6 +98,17 @@ class Vocabulary(enum.StrEnum):
         return str(words.label if words.public_label is None else words.public_label)
 
     @property
+    def staff_label(self) -> str:
+        """The translated words on staff screens (the label unless they differ)."""
+        words = self._words
+        return str(words.label if words.staff_label is None else words.staff_label)
+
+    @property
+    def explanation_text(self) -> Any:
+        """The explanation as lazy text (for module-level constants)."""
+        return self._words.explanation
+
+    @property
     def public_explanation(self) -> str:
         """The translated public explanation ("" if none)."""
         return str(self._words.public_explanation)
@@ -99,6 +117,16 @@ class Vocabulary(enum.StrEnum):
     def tag(self) -> str:
         """The CSS class of the tag this key is shown in ("" if none)."""
         return self._words.tag
+
+    def lazy(self, attr: str = "label") -> LazyString:
+        """Property ``attr`` (``label``, ``public_label``, ...) as lazy text, translated when
+        shown (for module-level tables)."""
+        return LazyString(lambda: getattr(self, attr))
+
+    @classmethod
+    def lazy_map(cls, attr: str = "label") -> dict[str, LazyString]:
+        """``{key: lazy text of attr}`` for every key (``TieBreak.lazy_map("public_label")``)."""
+        return {m.value: m.lazy(attr) for m in cls}
 
     @classmethod
     def values(cls) -> tuple[str, ...]:
@@ -118,12 +146,28 @@ class Vocabulary(enum.StrEnum):
         """WTForms ``choices``: ``(key, lazy label)`` pairs in declaration order."""
         return [(m.value, m._words.label) for m in cls if m.value not in exclude]
 
-    @classmethod
-    def explained_choices(cls, *, exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]:
-        """``(key, "Label: explanation")`` pairs, for a select whose options explain themselves.
+    @property
+    def explained(self) -> LazyString:
+        """"Label: explanation", translated when shown (an option that explains itself)."""
+        return LazyString(lambda: _("%(label)s: %(explanation)s", label=self.label,
+                                    explanation=self.explanation))
 
-        Call during a request (the text is translated now)."""
-        return [(m.value, f"{m.label}: {m.explanation}") for m in cls if m.value not in exclude]
+    @classmethod
+    def explained_choices(cls, *, exclude: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
+        """``(key, "Label: explanation")`` pairs (lazy), for options that explain themselves."""
+        return [(m.value, m.explained) for m in cls if m.value not in exclude]
+
+    @classmethod
+    def staff_choices(cls, *, exclude: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
+        """``(key, staff label)`` pairs (lazy) for staff forms."""
+        return [(m.value, LazyString(lambda m=m: m.staff_label)) for m in cls
+                if m.value not in exclude]
+
+    @classmethod
+    def label_of(cls, key: str) -> str:
+        """The label of ``key``, or ``key`` itself if unknown (old data shown as stored)."""
+        member = cls.get(key)
+        return member.label if member is not None else key
 
 
 def _column_values(enum_cls: type[Vocabulary]) -> list[str]:
@@ -267,12 +311,19 @@ class TieBreak(Vocabulary):
 class ConflictCategory(Vocabulary):
     """Why a member may not score an application, in the member's own words."""
 
-    WORKS_FOR = "works-for", Words(_l("I work or volunteer for them"))
-    TRUSTEE = "trustee", Words(_l("I am a trustee or board member"))
+    WORKS_FOR = "works-for", Words(
+        _l("I work or volunteer for them"),
+        staff_label=_l("Works or volunteers for the applicant"))
+    TRUSTEE = "trustee", Words(
+        _l("I am a trustee or board member"),
+        staff_label=_l("Is a trustee or board member of the applicant"))
     FAMILY = "family", Words(_l("A family member is involved"))
     CLOSE_FRIEND = "close-friend", Words(_l("A close friend is involved"))
-    BENEFICIARY = "beneficiary", Words(_l("I or my family would benefit"))
-    OTHER = "other", Words(_l("Another reason"))
+    BENEFICIARY = "beneficiary", Words(
+        _l("I or my family would benefit"),
+        staff_label=_l("They or their family would benefit"))
+    OTHER = "other", Words(_l("Another reason"),
+                           staff_label=_l("Another reason (say in the note)"))
 
 
 class DeclaredBy(Vocabulary):
@@ -356,7 +407,6 @@ def register(app: Flask) -> None:
         return dict(ALL)
 
     def label(key: str, enum_name: str) -> str:
-        member = ALL[enum_name].get(key)
-        return member.label if member is not None else key
+        return ALL[enum_name].label_of(key)
 
     app.add_template_filter(label, "label")

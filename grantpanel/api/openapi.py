@@ -8,6 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from grantpanel.vocabulary import (
+    Aggregation,
+    ConflictCategory,
+    DeclaredBy,
+    DeclaredWhen,
+    FitRule,
+    Involvement,
+    Outcome,
+    ResultStatus,
+    TieBreak,
+)
+
 DECIMAL = {
     "type": "string",
     "pattern": r"^-?\d+\.\d{2}$",
@@ -18,10 +30,11 @@ DIGEST = {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"}
 MONEY = {"type": "integer", "description": "Integer minor units (pence for GBP)."}
 APP_ID = {"type": "string", "examples": ["A-001"]}
 PSEUDONYM = {"type": "string", "examples": ["Panel member 3"]}
-TIE_BREAKS = ["higher_mean", "higher_median", "more_scores", "smaller_amount", "draw"]
-STATUSES = ["funded", "skipped", "below-line", "under-quorum", "ineligible"]
-CATEGORIES = ["works-for", "trustee", "family", "close-friend", "beneficiary", "other"]
-INVOLVEMENT = ["co-production", "co-design", "engagement", "consultation"]
+# Every enum below is read from grantpanel.vocabulary, the one list of keys.
+TIE_BREAKS = list(TieBreak.values())
+STATUSES = list(ResultStatus.values())
+CATEGORIES = list(ConflictCategory.values())
+INVOLVEMENT = list(Involvement.values())
 # Record ids are database integers: 1 to the largest 32-bit signed integer. A path id outside
 # this range is answered 404 like any unknown id (the app-wide URL converter's rule).
 ID_MIN = 1
@@ -115,12 +128,12 @@ def schemas() -> dict[str, Any]:
                 "category": {"type": "string", "enum": CATEGORIES},
                 "declared_by": {
                     "type": "string",
-                    "enum": ["member", "staff"],
+                    "enum": list(DeclaredBy.values()),
                     "description": "Schema 2 (required there): who recorded the conflict.",
                 },
                 "when": {
                     "type": "string",
-                    "enum": ["before-close", "after-close"],
+                    "enum": list(DeclaredWhen.values()),
                     "description": "Schema 2 (required there): before or after scoring closed.",
                 },
                 "reason": {
@@ -137,7 +150,7 @@ def schemas() -> dict[str, Any]:
                 "kind": {"type": "string", "enum": ["conflict"]},
                 "member": PSEUDONYM,
                 "application": APP_ID,
-                "declared_by": {"type": "string", "enum": ["member", "staff"]},
+                "declared_by": {"type": "string", "enum": list(DeclaredBy.values())},
                 "reason": {"type": "string", "minLength": 1, "maxLength": 1000},
                 "sheet_withdrawn": {"type": "boolean"},
             },
@@ -207,9 +220,9 @@ def schemas() -> dict[str, Any]:
                 "rules": _obj(
                     {
                         "method": {"type": "string", "examples": ["scores"]},
-                        "aggregation": {"type": "string", "enum": ["mean", "median"]},
+                        "aggregation": {"type": "string", "enum": list(Aggregation.values())},
                         "quorum": {"type": "integer", "minimum": 0},
-                        "fit_rule": {"type": "string", "enum": ["skip", "stop"]},
+                        "fit_rule": {"type": "string", "enum": list(FitRule.values())},
                         "tie_break": {
                             "type": "array",
                             "items": {"type": "string", "enum": TIE_BREAKS},
@@ -272,7 +285,7 @@ def schemas() -> dict[str, Any]:
                 ),
                 "decision": _obj(
                     {
-                        "outcome": {"type": "string", "enum": ["confirmed", "overridden"]},
+                        "outcome": {"type": "string", "enum": list(Outcome.values())},
                         "overrides": {"type": "array", "items": _ref("Override")},
                         "funded": {
                             "type": "array",

@@ -35,7 +35,7 @@ def round_page(round_id: int) -> ResponseReturnValue:
     rnd = publication.public_round(round_id)
     if rnd is None:
         abort(404)
-    pr = publication.published_record(round_id) if rnd.state == "published" else None
+    pr = publication.published_record(round_id) if rnd.lifecycle.published else None
     if pr is None:
         name, meaning = publication.involvement_words(rnd.involvement)
         return render_template(

@@ -27,16 +27,26 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from grantpanel.extensions import db
+from grantpanel.i18n import _, _l, ngettext
 from grantpanel.models import Invitation, User, as_utc, utcnow
 from grantpanel.services import audit
+from grantpanel.vocabulary import Role
 
 INVITATION_LIFETIME = dt.timedelta(days=30)
-ROLES = ("staff", "panel")
+ROLES = Role.values()
 MIN_PASSWORD_LENGTH = 10
-ALREADY_USED = (
+ALREADY_USED = _l(
     "This invitation link has already been used. Sign in with your password, or ask the "
     "grants team for a new link."
 )
+
+def _password_too_short() -> str:
+    return ngettext(
+        "Choose a password of at least %(num)d character.",
+        "Choose a password of at least %(num)d characters.",
+        MIN_PASSWORD_LENGTH,
+    )
+
 
 class AccountError(ValueError):
     """A plain-English reason an account action could not be done."""
@@ -101,16 +111,18 @@ def create_user(
 ) -> User:
     """Create a user (the caller commits). Raises AccountError with a plain reason."""
     if role not in ROLES:
-        raise AccountError(f"Role must be one of: {', '.join(ROLES)}.")
+        raise AccountError(_("Role must be one of: %(roles)s.", roles=", ".join(ROLES)))
     email = normalise_email(email)
     if "@" not in email:
-        raise AccountError("Enter an email address in the right form, like name@example.org.")
+        raise AccountError(
+            _("Enter an email address in the right form, like name@example.org.")
+        )
     if not name.strip():
-        raise AccountError("Enter the person's name.")
+        raise AccountError(_("Enter the person's name."))
     if find_user_by_email(email) is not None:
-        raise AccountError("Somebody already has an account with that email address.")
+        raise AccountError(_("Somebody already has an account with that email address."))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+        raise AccountError(_password_too_short())
     user = User(
         email=email,
         name=name.strip(),
@@ -126,7 +138,7 @@ def create_user(
 
 def set_password(user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+        raise AccountError(_password_too_short())
     user.password_hash = hash_password(password)
 
 
@@ -145,7 +157,7 @@ def change_password(
         check_password(user, current_password or "")
     ):
         raise AccountError(
-            "Your current password is not right. Type the password you use to sign in now."
+            _("Your current password is not right. Type the password you use to sign in now.")
         )
     set_password(user, new_password)
     end_sessions(user)
@@ -193,14 +205,18 @@ def redeem_invitation(token: str) -> User:
     inv = db.session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token)))
     if inv is None:
         raise AccountError(
-            "This invitation link is not valid. Check you copied all of it, or ask the grants "
-            "team for a new one."
+            _(
+                "This invitation link is not valid. Check you copied all of it, or ask the "
+                "grants team for a new one."
+            )
         )
     if inv.used_at is not None:
-        raise AccountError(ALREADY_USED)
+        raise AccountError(str(ALREADY_USED))
     now = utcnow()
     if as_utc(inv.expires_at) < now:
-        raise AccountError("This invitation link has expired. Ask the grants team for a new one.")
+        raise AccountError(
+            _("This invitation link has expired. Ask the grants team for a new one.")
+        )
     # Compare-and-set: of several requests using the link at the same moment, exactly one
     # changes the row; the others see 0 rows changed (PostgreSQL re-checks the condition after
     # the winner commits; SQLite runs one writer at a time).
@@ -211,6 +227,6 @@ def redeem_invitation(token: str) -> User:
         .execution_options(synchronize_session=False)
     )
     if won.rowcount != 1:  # type: ignore[attr-defined]
-        raise AccountError(ALREADY_USED)
+        raise AccountError(str(ALREADY_USED))
     audit.record("invitation.used", actor=inv.user, round_id=inv.round_id, user_id=inv.user_id)
     return inv.user

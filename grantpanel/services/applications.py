@@ -34,13 +34,14 @@ from typing import IO, Any
 
 from sqlalchemy import Select, exists, func, insert, select, update
 
+from grantpanel import lifecycle
 from grantpanel.extensions import db
 from grantpanel.models import Application, Round, User
 from grantpanel.services import audit
 from grantpanel.services.rounds import CURRENCY_UNITS, MoneyError, parse_money
 from grantpanel.textcheck import CONTROL_CHARACTERS, text_problem
 
-EDITABLE_STATES = ("draft", "open")
+EDITABLE_STATES = lifecycle.states_where(panel_editable=True)
 
 # Limits. Reference, name, title and email match the database columns; summary and answers
 # are Text columns, limited here so nobody can publish a megabyte.
@@ -262,7 +263,7 @@ def _lock_round(rnd: Round) -> None:
 
 
 def _require_editable(rnd: Round) -> None:
-    if rnd.state not in EDITABLE_STATES:
+    if not rnd.lifecycle.panel_editable:
         raise ApplicationError(
             "Applications cannot be changed now: scoring has closed and the count depends on "
             "them."

@@ -43,6 +43,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from grantpanel.extensions import db
+from grantpanel.i18n import _, _l
 from grantpanel.models import (
     Application,
     AuditEvent,
@@ -56,26 +57,19 @@ from grantpanel.models import (
 )
 from grantpanel.services import audit
 from grantpanel.textcheck import text_problem
+from grantpanel.vocabulary import ConflictCategory, DeclaredBy, DeclaredWhen, SheetStatus
 
-CATEGORIES: list[tuple[str, str]] = [
-    ("works-for", "I work or volunteer for them"),
-    ("trustee", "I am a trustee or board member"),
-    ("family", "A family member is involved"),
-    ("close-friend", "A close friend is involved"),
-    ("beneficiary", "I or my family would benefit"),
-    ("other", "Another reason"),
-]
-CATEGORY_LABELS: dict[str, str] = dict(CATEGORIES)
+# The categories and their words live in grantpanel.vocabulary (ConflictCategory).
+CATEGORIES: list[tuple[str, Any]] = ConflictCategory.choices()
+CATEGORY_LABELS: dict[str, Any] = dict(CATEGORIES)
 
 NOTE_MAX_LENGTH = 2000
 REASON_MAX_LENGTH = 1000
 
 # Who declared a conflict, as published: the member themself, or staff on their behalf.
-MEMBER, STAFF = "member", "staff"
+MEMBER, STAFF = DeclaredBy.MEMBER, DeclaredBy.STAFF
 # When, as published: while the round was a draft or open, or after scoring closed.
-BEFORE_CLOSE, AFTER_CLOSE = "before-close", "after-close"
-# States in which scoring has not yet closed: a conflict then needs no reason.
-_BEFORE_CLOSE_STATES = ("draft", "open")
+BEFORE_CLOSE, AFTER_CLOSE = DeclaredWhen.BEFORE_CLOSE, DeclaredWhen.AFTER_CLOSE
 
 
 class ConflictError(ValueError):
@@ -91,10 +85,9 @@ def _find(membership: Membership, application: Application) -> Conflict | None:
     )
 
 
-DECIDED_STATES = ("decided", "published")
 
 
-DECIDED_MESSAGE = (
+DECIDED_MESSAGE = _l(
     "The decision for this round is already confirmed, so a conflict can no longer change "
     "it. Tell the grants team, who will record it and decide what to do."
 )
@@ -103,7 +96,7 @@ DECIDED_MESSAGE = (
 def can_declare(rnd: Round) -> bool:
     """Conflicts can be declared until the decision is confirmed; after that they would not
     change the count that was confirmed, so the grants team handles them by hand."""
-    return rnd.state not in DECIDED_STATES
+    return rnd.lifecycle.accepts_conflicts
 
 
 def needs_reason(rnd: Round) -> bool:
@@ -111,7 +104,7 @@ def needs_reason(rnd: Round) -> bool:
     before and has been reopened (the audit log has a ``round.close`` event; staff may have
     seen the ranking then). A new conflict then withdraws a sheet from a count that may have
     been seen, so it needs a written, published reason, and is marked ``"after-close"``."""
-    if rnd.state not in _BEFORE_CLOSE_STATES:
+    if not rnd.lifecycle.before_close:
         return True
     return db.session.scalar(
         select(AuditEvent.id)
@@ -123,11 +116,11 @@ def needs_reason(rnd: Round) -> bool:
 def reason_problem(reason: str) -> str | None:
     """Why ``reason`` cannot be the published reason for a conflict after close, or None."""
     if not reason.strip():
-        return (
+        return _(
             "Scoring has closed, so a conflict now changes a finished count. Write the reason "
             "it is being recorded now. The reason is published with the decision."
         )
-    return text_problem(reason.strip(), max_length=REASON_MAX_LENGTH, label="The reason")
+    return text_problem(reason.strip(), max_length=REASON_MAX_LENGTH, label=_("The reason"))
 
 
 def declared_role(membership: Membership, declared_by: User) -> str:
@@ -155,14 +148,14 @@ def declare_conflict(
     Refused once the decision is confirmed or published. The caller commits.
     """
     if application.round_id != membership.round_id:
-        raise ConflictError("That application is not in this member's round.")
+        raise ConflictError(_("That application is not in this member's round."))
     rnd = membership.round
     if not can_declare(rnd):
-        raise ConflictError(DECIDED_MESSAGE)
+        raise ConflictError(str(DECIDED_MESSAGE))
     if category not in CATEGORY_LABELS:
-        raise ConflictError("Choose how the person is connected to the applicant.")
+        raise ConflictError(_("Choose how the person is connected to the applicant."))
     note = (note or "").strip()
-    problem = text_problem(note, max_length=NOTE_MAX_LENGTH, label="The note")
+    problem = text_problem(note, max_length=NOTE_MAX_LENGTH, label=_("The note"))
     if problem:
         raise ConflictError(problem)
 
@@ -217,11 +210,11 @@ def _withdraw_sheets(membership: Membership, application: Application, *, actor:
         select(ScoreSheet).where(
             ScoreSheet.membership_id == membership.id,
             ScoreSheet.application_id == application.id,
-            ScoreSheet.status != "withdrawn",
+            ScoreSheet.status != SheetStatus.WITHDRAWN,
         )
     )
     for sheet in sheets:
-        sheet.status = "withdrawn"
+        sheet.status = SheetStatus.WITHDRAWN
         sheet.updated_at = utcnow()
         audit.record(
             "sheet.withdrawn",

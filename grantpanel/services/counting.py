@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 import voting
 from grantpanel.extensions import db
+from grantpanel.i18n import _, ngettext
 from grantpanel.models import (
     Conflict,
     Decision,
@@ -32,13 +33,14 @@ from grantpanel.models import (
 from grantpanel.presenters import money
 from grantpanel.services import locks, transitions
 from grantpanel.services.conflicts import AFTER_CLOSE
+from grantpanel.vocabulary import Involvement, Outcome, SheetStatus, TieBreak
 from voting.draws import DRAW_PROCEDURE
 from voting.errors import VotingError
 from voting.record import record_outputs
 
 SCHEMA_VERSION = 2  # the record schema record_inputs writes (docs/record-format.md)
-BINDING_LEVELS = ("co-production",)
-TIE_BREAK_KEYS = ("higher_mean", "higher_median", "more_scores", "smaller_amount")
+BINDING_LEVELS = tuple(k for k in Involvement if k.binding)
+TIE_BREAK_KEYS = tuple(TieBreak.chosen())
 
 
 class CountError(ValueError):
@@ -65,7 +67,7 @@ def _iso(moment: dt.datetime) -> str:
 def tie_break_chain(rnd: Round) -> list[str]:
     """The round's declared tie-break chain, always ending in the seeded draw."""
     chain = [k for k in (rnd.tie_break or []) if k in TIE_BREAK_KEYS]
-    return [*chain, "draw"]
+    return [*chain, TieBreak.DRAW.value]
 
 
 def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dict[str, Any]:
@@ -80,7 +82,7 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
     sets it aside (its member has a conflict), and anyone can recount with and without it.
     """
     if rnd.seed is None or rnd.seed_commitment is None:
-        raise CountError("This round has no random seed yet. It gets one when scoring opens.")
+        raise CountError(_("This round has no random seed yet. It gets one when scoring opens."))
     members = sorted(rnd.memberships, key=lambda m: m.number)
     pseudonym = {m.id: m.pseudonym for m in members}
     criteria = sorted(rnd.criteria, key=lambda c: c.position)
@@ -98,13 +100,13 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
             .where(
                 ScoreSheet.application_id.in_(ref),
                 or_(
-                    ScoreSheet.status == "submitted",
-                    and_(ScoreSheet.status == "withdrawn", ScoreSheet.submitted_at.is_not(None)),
+                    ScoreSheet.status == SheetStatus.SUBMITTED,
+                    and_(ScoreSheet.status == SheetStatus.WITHDRAWN, ScoreSheet.submitted_at.is_not(None)),
                 ),
             )
             .order_by(ScoreSheet.id)
         )
-        if s.status == "submitted" or (s.membership_id, s.application_id) in late
+        if s.status == SheetStatus.SUBMITTED or (s.membership_id, s.application_id) in late
     ]
     return {
         "schema_version": SCHEMA_VERSION,
@@ -116,15 +118,15 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
             "purpose": rnd.purpose,
             "currency": rnd.currency,
             "budget": int(rnd.budget),
-            "involvement": rnd.involvement,
+            "involvement": str(rnd.involvement),
             "binding": rnd.involvement in BINDING_LEVELS,
             "published_at": _iso(published_at or utcnow()),
         },
         "rules": {
             "method": "scores",
-            "aggregation": rnd.aggregation,
+            "aggregation": str(rnd.aggregation),
             "quorum": int(rnd.quorum),
-            "fit_rule": rnd.fit_rule,
+            "fit_rule": str(rnd.fit_rule),
             "tie_break": tie_break_chain(rnd),
         },
         "rubric": [
@@ -166,9 +168,9 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
             {
                 "member": pseudonym[c.membership_id],
                 "application": ref[c.application_id],
-                "category": c.category,
-                "declared_by": c.declared_role,
-                "when": c.declared_when,
+                "category": str(c.category),
+                "declared_by": str(c.declared_role),
+                "when": str(c.declared_when),
                 **({"reason": c.reason} if c.declared_when == AFTER_CLOSE else {}),
             }
             for c in conflicts
@@ -197,27 +199,31 @@ def _problems(rnd: Round) -> list[str]:
     drafts = db.session.scalar(
         select(func.count(ScoreSheet.id))
         .join(Membership, Membership.id == ScoreSheet.membership_id)
-        .where(Membership.round_id == rnd.id, ScoreSheet.status == "draft")
+        .where(Membership.round_id == rnd.id, ScoreSheet.status == SheetStatus.DRAFT)
     ) or 0
     out = []
     if drafts:
         out.append(
-            f"{drafts} score sheet{'s' if drafts != 1 else ''} "
-            f"{'were' if drafts != 1 else 'was'} saved as a draft but never submitted. "
-            "Drafts are not counted."
+            ngettext(
+                "%(num)d score sheet was saved as a draft but never submitted. "
+                "Drafts are not counted.",
+                "%(num)d score sheets were saved as a draft but never submitted. "
+                "Drafts are not counted.",
+                drafts,
+            )
         )
     return out
 
 
 def preview(rnd: Round) -> CountPreview:
     """Run the count on the current data without storing anything."""
-    if rnd.state not in ("closed", "decided"):
-        raise CountError("You can run the count once scoring has closed.")
+    if not rnd.lifecycle.counted:
+        raise CountError(_("You can run the count once scoring has closed."))
     inputs = record_inputs(rnd)
     try:
         outputs = record_outputs(inputs)  # by the rules of the inputs' schema version
     except VotingError as e:
-        raise CountError(f"The count could not be run: {e}.") from e
+        raise CountError(_("The count could not be run: %(problem)s.", problem=e)) from e
     return CountPreview(
         inputs=inputs,
         outputs=outputs,
@@ -250,8 +256,11 @@ def decide(rnd: Round, actor: User, overrides: list[dict[str, Any]]) -> Decision
         reason = str(o.get("reason", "")).strip()
         if not reason:
             raise CountError(
-                f"Give a reason for changing the decision on {o.get('application')}. "
-                "The reason is published with the decision."
+                _(
+                    "Give a reason for changing the decision on %(application)s. "
+                    "The reason is published with the decision.",
+                    application=o.get("application"),
+                )
             )
         clean.append(
             {"application": str(o["application"]), "action": str(o["action"]), "reason": reason}
@@ -260,17 +269,20 @@ def decide(rnd: Round, actor: User, overrides: list[dict[str, Any]]) -> Decision
     try:
         decision_body = apply_overrides(pv.outputs, clean, pv.inputs["applications"])
     except VotingError as e:
-        raise CountError(f"That change cannot be made: {e}.") from e
+        raise CountError(_("That change cannot be made: %(problem)s.", problem=e)) from e
     if decision_body["total"] > rnd.budget:
         raise CountError(
-            f"With these changes the total would be {money(decision_body['total'], rnd.currency)}"
-            f", which is more than the budget of {money(rnd.budget, rnd.currency)}. "
-            "Remove an application from the funded list first."
+            _(
+                "With these changes the total would be %(total)s, which is more than the "
+                "budget of %(budget)s. Remove an application from the funded list first.",
+                total=money(decision_body["total"], rnd.currency),
+                budget=money(rnd.budget, rnd.currency),
+            )
         )
     decision = Decision(
         round_id=rnd.id,
         count={"inputs": pv.inputs, "outputs": pv.outputs},
-        outcome="overridden" if clean else "confirmed",
+        outcome=Outcome.OVERRIDDEN if clean else Outcome.CONFIRMED,
         overrides=clean,
         author_id=actor.id,
     )
@@ -324,7 +336,7 @@ def lock_chain_head() -> RecordChainHead:
             pass  # another publish made the row at the same moment: lock that one
         head = locks.lock_one(RecordChainHead, where)
     if head is None:  # pragma: no cover  (the row was made above)
-        raise CountError("The record chain could not be locked. Try publishing again.")
+        raise CountError(_("The record chain could not be locked. Try publishing again."))
     return head
 
 
@@ -340,7 +352,7 @@ def publish(rnd: Round, actor: User) -> PublishedRecord:
     transitions.begin(rnd, "publish")
     decision = current_decision(rnd)
     if decision is None:
-        raise CountError("Confirm the decision before publishing it.")
+        raise CountError(_("Confirm the decision before publishing it."))
     head = lock_chain_head()
     now = utcnow()
     inputs = dict(decision.count["inputs"])
@@ -353,7 +365,7 @@ def publish(rnd: Round, actor: User) -> PublishedRecord:
             previous_digest=previous.digest if previous is not None else None,
         )
     except VotingError as e:
-        raise CountError(f"The record could not be built: {e}.") from e
+        raise CountError(_("The record could not be built: %(problem)s.", problem=e)) from e
     body = voting.canonical_json(record).decode("utf-8")
     published = PublishedRecord(
         round_id=rnd.id,

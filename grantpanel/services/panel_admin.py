@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
+from grantpanel import lifecycle
 from grantpanel.extensions import db
+from grantpanel.i18n import _
 from grantpanel.models import Conflict, Invitation, Membership, Round, ScoreSheet, User, utcnow
 from grantpanel.services import accounts, audit, transitions
+from grantpanel.vocabulary import SheetStatus
 
-EDITABLE_STATES = ("draft", "open")
+EDITABLE_STATES = lifecycle.states_where(panel_editable=True)
 
 
 class PanelError(ValueError):
@@ -59,17 +62,21 @@ def add_member(
     email inside a savepoint, and that request reuses the account the first made.
     """
     transitions.lock(rnd)
-    if rnd.state not in EDITABLE_STATES:
+    if not rnd.lifecycle.panel_editable:
         raise PanelError(
-            "Members cannot be added now: scoring has closed. Add them to a future round."
+            _("Members cannot be added now: scoring has closed. Add them to a future round.")
         )
     user = _panel_user(email=email, name=name, actor=actor)
     if db.session.scalar(
         select(Membership.id).where(Membership.round_id == rnd.id, Membership.user_id == user.id)
     ) is not None:
         raise PanelError(
-            f"{user.name} ({user.email}) is already on this round's panel. Find them in "
-            "the list to make a new invitation link."
+            _(
+                "%(name)s (%(email)s) is already on this round's panel. Find them in "
+                "the list to make a new invitation link.",
+                name=user.name,
+                email=user.email,
+            )
         )
     phone = (phone or "").strip() or None
     access_needs = (access_needs or "").strip() or None
@@ -110,11 +117,13 @@ def _panel_user(*, email: str, name: str, actor: User) -> User:
         if user is None:
             user = accounts.find_user_by_email(email)
         if user is None:  # pragma: no cover  (the insert failed on this email)
-            raise PanelError("That person could not be added. Try again.")
+            raise PanelError(_("That person could not be added. Try again."))
     if not user.is_panel:
         raise PanelError(
-            "That email address belongs to a staff account. Use the panel member's own "
-            "email address."
+            _(
+                "That email address belongs to a staff account. Use the panel member's own "
+                "email address."
+            )
         )
     return user
 
@@ -156,8 +165,8 @@ def progress(rnd: Round) -> list[MemberProgress]:
     for m in rnd.memberships:
         conflicted = {c.application_id for c in conflicts if c.membership_id == m.id}
         mine = [s for s in sheets if s.membership_id == m.id]
-        submitted = {s.application_id for s in mine if s.status == "submitted"}
-        drafts = {s.application_id for s in mine if s.status == "draft"}
+        submitted = {s.application_id for s in mine if s.status == SheetStatus.SUBMITTED}
+        drafts = {s.application_id for s in mine if s.status == SheetStatus.DRAFT}
         to_do = eligible - conflicted - submitted
         out.append(
             MemberProgress(
@@ -208,8 +217,9 @@ def application_progress(rnd: Round) -> list[ApplicationProgress]:
                 reference=a.reference,
                 title=a.title,
                 eligible=a.eligible,
-                submitted=len({s.membership_id for s in mine if s.status == "submitted"}),
-                drafts=len({s.membership_id for s in mine if s.status == "draft"}),
+                submitted=len({s.membership_id for s in mine
+                               if s.status == SheetStatus.SUBMITTED}),
+                drafts=len({s.membership_id for s in mine if s.status == SheetStatus.DRAFT}),
                 conflicts=sum(1 for c in conflicts if c.application_id == a.id),
                 quorum=rnd.quorum,
             )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -21,6 +20,14 @@ from grantpanel.extensions import db
 from grantpanel.models import Criterion, Round, User
 from grantpanel.services import audit, counting, transitions
 from grantpanel.textcheck import text_problem
+from grantpanel.vocabulary import (
+    Aggregation,
+    FitRule,
+    Involvement,
+    RoundState,
+    TieBreak,
+    Vocabulary,
+)
 
 CURRENCIES: list[tuple[str, str]] = [
     ("GBP", "Pounds sterling (GBP, £)"),
@@ -30,72 +37,16 @@ CURRENCIES: list[tuple[str, str]] = [
 CURRENCY_UNITS = {"GBP": "pounds", "EUR": "euros", "USD": "dollars"}
 
 
-@dataclass(frozen=True)
-class Choice:
-    key: str
-    label: str
-    explanation: str
-
-
-INVOLVEMENT_LEVELS: list[Choice] = [
-    Choice(
-        "co-production",
-        "Co-production",
-        "The panel decides. Its decision is binding: staff can change it only with a "
-        "published reason.",
-    ),
-    Choice(
-        "co-design",
-        "Co-design",
-        "The panel and staff shape the round together; staff confirm the panel's result.",
-    ),
-    Choice(
-        "engagement",
-        "Engagement",
-        "The panel advises and staff make the decision.",
-    ),
-    Choice(
-        "consultation",
-        "Consultation",
-        "Staff ask the panel for its views and then decide.",
-    ),
-]
-BINDING_LEVELS = ("co-production",)
-
-AGGREGATIONS: list[Choice] = [
-    Choice("mean", "Mean (average)", "Add up the panel's totals and divide by how many."),
-    Choice(
-        "median",
-        "Median (middle score)",
-        "The middle total when they are put in order; one very high or low score moves it less.",
-    ),
-]
-
-FIT_RULES: list[Choice] = [
-    Choice(
-        "skip",
-        "Skip it and carry on",
-        "If the next application does not fit in the money left, pass over it and fund the "
-        "next one that fits.",
-    ),
-    Choice(
-        "stop",
-        "Stop there",
-        "If the next application does not fit in the money left, stop funding at that point.",
-    ),
-]
-
-TIE_BREAKS: list[Choice] = [
-    Choice("higher_mean", "Higher mean", "The application with the higher average total."),
-    Choice("higher_median", "Higher median", "The application with the higher middle total."),
-    Choice("more_scores", "More scores", "The application scored by more panel members."),
-    Choice("smaller_amount", "Smaller amount", "The application asking for less money."),
-]
-TIE_BREAK_KEYS = tuple(c.key for c in TIE_BREAKS)
-DRAW_EXPLANATION = (
-    "A draw using the round's published random seed. This is always the last step, so every "
-    "tie is settled, and anyone can re-run it."
-)
+# The key sets and their words live in grantpanel.vocabulary; these names are kept for the
+# templates and forms that read them.
+Choice = Vocabulary
+INVOLVEMENT_LEVELS: list[Involvement] = list(Involvement)
+BINDING_LEVELS = tuple(k for k in Involvement if k.binding)
+AGGREGATIONS: list[Aggregation] = list(Aggregation)
+FIT_RULES: list[FitRule] = list(FitRule)
+TIE_BREAKS: list[TieBreak] = list(TieBreak.chosen())
+TIE_BREAK_KEYS: tuple[str, ...] = tuple(TieBreak.chosen())
+DRAW_EXPLANATION = TieBreak.DRAW.explanation_text
 
 WEIGHT_RANGE = (1, 10)
 MAX_SCALE_POINTS = 11
@@ -110,7 +61,7 @@ DESCRIPTORS_MAX_LENGTH = 5_000  # the "what each point means" box, all lines tog
 DESCRIPTOR_MAX_LENGTH = 500  # one point's descriptor
 MONEY_MAX_LENGTH = 30  # typed text of an amount of money
 
-EDITABLE_STATES = ("draft",)
+EDITABLE_STATES = lifecycle.states_where(editable=True)  # rules and rubric may change
 
 
 class RoundError(ValueError):
@@ -269,14 +220,14 @@ def _check_settings(values: dict[str, Any]) -> None:
         problems.append("The budget is too large: check the number of zeros.")
     if values.get("currency") not in CURRENCY_UNITS:
         problems.append("Choose a currency: GBP, EUR or USD.")
-    if values.get("involvement") not in {c.key for c in INVOLVEMENT_LEVELS}:
+    if Involvement.get(values.get("involvement")) is None:
         problems.append("Choose an involvement level.")
-    if values.get("aggregation") not in {c.key for c in AGGREGATIONS}:
+    if Aggregation.get(values.get("aggregation")) is None:
         problems.append("Choose mean or median.")
     problem = quorum_problem(values.get("quorum"))
     if problem:
         problems.append(problem)
-    if values.get("fit_rule") not in {c.key for c in FIT_RULES}:
+    if FitRule.get(values.get("fit_rule")) is None:
         problems.append("Choose what happens when an application does not fit the money left.")
     tb = tie_break_problem([k for k in values.get("tie_break") or [] if k != "draw"])
     if tb:
@@ -296,7 +247,7 @@ def create_round(actor: User, **values: Any) -> Round:
     _check_settings(values)
     values["name"] = values["name"].strip()
     values["purpose"] = str(values.get("purpose") or "").strip()
-    rnd = Round(state="draft", **values)
+    rnd = Round(state=RoundState.DRAFT, **values)
     db.session.add(rnd)
     db.session.flush()
     audit.record("round.created", actor=actor, round_id=rnd.id, name=rnd.name)
@@ -304,7 +255,7 @@ def create_round(actor: User, **values: Any) -> Round:
 
 
 def _require_draft(rnd: Round, what: str) -> None:
-    if rnd.state not in EDITABLE_STATES:
+    if not rnd.lifecycle.editable:
         raise RoundError(
             f"You cannot change {what} now: scoring has opened, and the rules were declared "
             "in advance. They stay as they are for this round."
@@ -330,10 +281,10 @@ def update_round(rnd: Round, actor: User, **values: Any) -> list[str]:
 
 def tie_break_chain(rnd: Round) -> list[str]:
     """The declared chain as it will be used: the round's choices, then the draw."""
-    return [*[k for k in rnd.tie_break or [] if k in TIE_BREAK_KEYS], "draw"]
+    return [*[k for k in rnd.tie_break or [] if k in TIE_BREAK_KEYS], TieBreak.DRAW.value]
 
 
-def choice_label(choices: list[Choice], key: str) -> str:
+def choice_label(choices: list[Vocabulary], key: str) -> str:
     for c in choices:
         if c.key == key:
             return c.label
@@ -547,7 +498,7 @@ def apply_transition(
     once; the second gets :class:`lifecycle.AlreadyDoneError`.
     """
     t = transitions.begin(rnd, name)
-    if name == "open":
+    if t.draws_seed:
         problems = open_problems(rnd)
         if problems:
             raise RoundError("Scoring cannot open yet. " + " ".join(problems))

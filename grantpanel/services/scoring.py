@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grantpanel.extensions import db
+from grantpanel.i18n import _, _l, ngettext
 from grantpanel.models import Application, Criterion, Membership, Round, ScoreSheet, User, utcnow
 from grantpanel.services import audit, locks
 from grantpanel.services.conflicts import (
@@ -41,15 +42,16 @@ from grantpanel.services.conflicts import (
     is_conflicted,
     is_unchecked,
 )
+from grantpanel.vocabulary import QueueStatus, RoundState, SheetStatus
 
-TO_DO = "to do"
-DRAFT_SAVED = "draft saved"
-SUBMITTED = "submitted"
+TO_DO = QueueStatus.TO_DO
+DRAFT_SAVED = QueueStatus.DRAFT_SAVED
+SUBMITTED = QueueStatus.SUBMITTED
 
 NOTE_MAX_LENGTH = 5000
-CLOSED_MESSAGE = "Scoring has closed for this round, so you cannot change your scores."
-NOT_OPEN_MESSAGE = "Scoring has not opened yet for this round."
-ALREADY_SUBMITTED_MESSAGE = (
+CLOSED_MESSAGE = _l("Scoring has closed for this round, so you cannot change your scores.")
+NOT_OPEN_MESSAGE = _l("Scoring has not opened yet for this round.")
+ALREADY_SUBMITTED_MESSAGE = _l(
     "You have already submitted your scores for this application, so changes are not "
     "saved automatically. To change your scores, use the Submit button."
 )
@@ -101,9 +103,9 @@ class OtherSheet:
 
 
 def _status(sheet: ScoreSheet | None) -> str:
-    if sheet is None or sheet.status == "withdrawn":
+    if sheet is None or sheet.status == SheetStatus.WITHDRAWN:
         return TO_DO
-    return SUBMITTED if sheet.status == "submitted" else DRAFT_SAVED
+    return SUBMITTED if sheet.status == SheetStatus.SUBMITTED else DRAFT_SAVED
 
 
 def queue(membership: Membership, *, stage: int = 1) -> list[QueueItem]:
@@ -148,20 +150,25 @@ def check_can_open(membership: Membership, application: Application) -> None:
     conflict with it.
     """
     if application.round_id != membership.round_id or not application.eligible:
-        raise ScoringError("That application is not one for you to score.")
+        raise ScoringError(_("That application is not one for you to score."))
     if membership.conflicts_checked_at is None:
         raise ConflictsNotCheckedError(
-            "Before you open an application, tell us if you have a connection to any of the "
-            "applicants."
+            _(
+                "Before you open an application, tell us if you have a connection to any of "
+                "the applicants."
+            )
         )
     if is_conflicted(membership, application):
         raise ConflictedError(
-            "You have told us you have a connection to this applicant, so you do not score it."
+            _("You have told us you have a connection to this applicant, so you do not score it.")
         )
     if is_unchecked(membership, application):
         raise ConflictsNotCheckedError(
-            "New applications have been added since you last checked the list of applicants. "
-            "Before you open them, tell us if you have a connection to any of these applicants."
+            _(
+                "New applications have been added since you last checked the list of "
+                "applicants. Before you open them, tell us if you have a connection to any of "
+                "these applicants."
+            )
         )
 
 
@@ -188,11 +195,14 @@ def check_scores(
     known = {c.key for c in criteria}
     for key in scores:
         if key not in known:
-            errors[key] = "That question is not part of this round's score sheet."
+            errors[key] = _("That question is not part of this round's score sheet.")
     for c in criteria:
         if c.key not in scores:
             if submit:
-                errors[c.key] = f"Choose a score for {c.name}, or choose \u201cDon't know\u201d."
+                errors[c.key] = _(
+                    "Choose a score for %(criterion)s, or choose \u201cDon't know\u201d.",
+                    criterion=c.name,
+                )
             continue
         value = scores[c.key]
         if value is None:
@@ -200,13 +210,16 @@ def check_scores(
         if isinstance(value, bool) or not isinstance(value, int) or not (
             c.scale_min <= value <= c.scale_max
         ):
-            errors[c.key] = (
-                f"Choose a score from {c.scale_min} to {c.scale_max} for {c.name}, "
-                f"or choose \u201cDon't know\u201d."
+            errors[c.key] = _(
+                "Choose a score from %(low)s to %(high)s for %(criterion)s, or choose "
+                "\u201cDon't know\u201d.",
+                low=c.scale_min,
+                high=c.scale_max,
+                criterion=c.name,
             )
     if submit and not errors and all(scores.get(c.key) is None for c in criteria):
         first = criteria[0].key if criteria else "_sheet"
-        errors[first] = (
+        errors[first] = _(
             "Give a score for at least one question. You chose \u201cDon't know\u201d for all "
             "of them."
         )
@@ -215,15 +228,15 @@ def check_scores(
 
 def is_open_for_scoring(rnd: Round) -> bool:
     """Members can save and change score sheets only while the round is open."""
-    return rnd.state == "open"
+    return rnd.lifecycle.accepts_scores
 
 
 def _check_open_for_scoring(rnd: Round) -> None:
     """Raise :class:`ScoringClosedError` unless ``rnd`` is open for scoring."""
-    if rnd.state == "draft":
-        raise ScoringClosedError(NOT_OPEN_MESSAGE)
+    if rnd.state == RoundState.DRAFT:
+        raise ScoringClosedError(str(NOT_OPEN_MESSAGE))
     if not is_open_for_scoring(rnd):
-        raise ScoringClosedError(CLOSED_MESSAGE)
+        raise ScoringClosedError(str(CLOSED_MESSAGE))
 
 
 def _lock_round_for_saving(membership: Membership) -> Round:
@@ -236,7 +249,7 @@ def _lock_round_for_saving(membership: Membership) -> Round:
     """
     rnd = locks.lock_one(Round, Round.id == membership.round_id, shared=True)
     if rnd is None:  # pragma: no cover  (a membership's round exists)
-        raise ScoringClosedError(CLOSED_MESSAGE)
+        raise ScoringClosedError(str(CLOSED_MESSAGE))
     _check_open_for_scoring(rnd)
     return rnd
 
@@ -271,7 +284,13 @@ def _store(
     panel_note = (panel_note or "").strip()
     feedback = (feedback or "").strip()
     if len(panel_note) > NOTE_MAX_LENGTH or len(feedback) > NOTE_MAX_LENGTH:
-        raise ScoringError(f"Keep each note to {NOTE_MAX_LENGTH} characters or fewer.")
+        raise ScoringError(
+            ngettext(
+                "Keep each note to %(num)d character or fewer.",
+                "Keep each note to %(num)d characters or fewer.",
+                NOTE_MAX_LENGTH,
+            )
+        )
     errors = check_scores(list(rnd.criteria), scores, submit=submit)
     if errors:
         raise ScoreValidationError(errors)
@@ -290,9 +309,9 @@ def _store(
         # Lock the one sheet, ours or theirs, and read it as committed (theirs may be submitted).
         sheet = _locked_sheet(membership, application, stage)
         if sheet is None:  # pragma: no cover  (it was made above)
-            raise ScoringError("Your scores could not be saved. Try again.")
-    if automatic and sheet.status == "submitted":
-        raise AlreadySubmittedError(ALREADY_SUBMITTED_MESSAGE)
+            raise ScoringError(_("Your scores could not be saved. Try again."))
+    if automatic and sheet.status == SheetStatus.SUBMITTED:
+        raise AlreadySubmittedError(str(ALREADY_SUBMITTED_MESSAGE))
 
     now = utcnow()
     sheet.scores = {c.key: scores[c.key] for c in rnd.criteria if c.key in scores}
@@ -300,10 +319,10 @@ def _store(
     sheet.feedback = feedback
     sheet.updated_at = now
     if submit:
-        sheet.status = "submitted"
+        sheet.status = SheetStatus.SUBMITTED
         sheet.submitted_at = now
     else:
-        sheet.status = "draft"
+        sheet.status = SheetStatus.DRAFT
         sheet.submitted_at = None
     db.session.flush()
     audit.record(
@@ -379,7 +398,7 @@ def can_see_others_scores(
     """Never before the member has submitted their own sheet; by default not until scoring
     has closed either. Never for an application they have a conflict with."""
     own = sheet_for(membership, application, stage=stage)
-    if own is None or own.status != "submitted":
+    if own is None or own.status != SheetStatus.SUBMITTED:
         return False
     if is_conflicted(membership, application):
         return False
@@ -400,7 +419,7 @@ def others_scores(
         .where(
             ScoreSheet.application_id == application.id,
             ScoreSheet.stage == stage,
-            ScoreSheet.status == "submitted",
+            ScoreSheet.status == SheetStatus.SUBMITTED,
             ScoreSheet.membership_id != membership.id,
         )
         .order_by(Membership.number)

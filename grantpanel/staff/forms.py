@@ -33,10 +33,12 @@ from wtforms.validators import (
 )
 
 from grantpanel.forms_base import BaseForm, limit
+from grantpanel.i18n import _, _l
 from grantpanel.services import applications as apps_service
 from grantpanel.services import conflicts as conflicts_service
 from grantpanel.services import rounds
 from grantpanel.textcheck import text_problem
+from grantpanel.vocabulary import ConflictCategory, TieBreak
 
 NO_TIE_BREAK = ""
 
@@ -57,7 +59,11 @@ class WholeNumberField(IntegerField):
             self.data = None
             shown = raw if len(raw) <= 20 else raw[:20] + "..."
             raise ValueError(
-                f"{self.label.text}: '{shown}' is not a whole number. Enter a number like 3."
+                _(
+                    "%(label)s: '%(shown)s' is not a whole number. Enter a number like 3.",
+                    label=self.label.text,
+                    shown=shown,
+                )
             )
         self.data = int(raw)
 
@@ -70,7 +76,10 @@ class PlainDateField(DateField):
             super().process_formdata(valuelist)
         except ValueError as e:
             raise ValueError(
-                f"{self.label.text}: enter a real date, like 2026-03-31 (year-month-day)."
+                _(
+                    "%(label)s: enter a real date, like 2026-03-31 (year-month-day).",
+                    label=self.label.text,
+                )
             ) from e
 
 
@@ -80,87 +89,96 @@ def options(pairs: list[tuple[Any, str]]) -> list[SelectChoice]:
 
 
 def _choice_labels(choices: list[rounds.Choice]) -> list[SelectChoice]:
-    return options([(c.key, f"{c.label}: {c.explanation}") for c in choices])
+    return options([(c.key, c.explained) for c in choices])
 
 
 class RoundForm(BaseForm):
     name = StringField(
-        "Name of the round",
+        _l("Name of the round"),
         validators=[
-            DataRequired("Enter a name for the round."),
-            Length(max=200, message="Keep the name to 200 characters or fewer."),
+            DataRequired(_l("Enter a name for the round.")),
+            Length(max=200, message=_l("Keep the name to 200 characters or fewer.")),
         ],
     )
     purpose = TextAreaField(
-        "What the round is for",
-        description="In plain English, as the public and applicants will read it.",
+        _l("What the round is for"),
+        description=_l("In plain English, as the public and applicants will read it."),
         validators=[
-            DataRequired("Say in a sentence or two what the round is for."),
+            DataRequired(_l("Say in a sentence or two what the round is for.")),
             limit(rounds.PURPOSE_MAX_LENGTH),
         ],
     )
-    currency = SelectField("Currency", choices=options(rounds.CURRENCIES), default="GBP")
+    currency = SelectField(_l("Currency"), choices=options(rounds.CURRENCIES), default="GBP")
     budget = StringField(
-        "Budget",
-        description="The total to give out, like 5,000 or 5000.50.",
+        _l("Budget"),
+        description=_l("The total to give out, like 5,000 or 5000.50."),
         validators=[limit(rounds.MONEY_MAX_LENGTH, "the budget")],
     )
     involvement = RadioField(
-        "How much say does the panel have?",
+        _l("How much say does the panel have?"),
         choices=_choice_labels(rounds.INVOLVEMENT_LEVELS),
         default="co-production",
-        description="Only co-production makes the panel's decision binding. The published "
-        "decision states this level in plain words.",
-        validators=[InputRequired("Choose how much say the panel has.")],
+        description=_l(
+            "Only co-production makes the panel's decision binding. The published "
+            "decision states this level in plain words."
+        ),
+        validators=[InputRequired(_l("Choose how much say the panel has."))],
     )
     aggregation = RadioField(
-        "How are the panel's scores combined for each application?",
+        _l("How are the panel's scores combined for each application?"),
         choices=_choice_labels(rounds.AGGREGATIONS),
         default="mean",
-        validators=[InputRequired("Choose mean or median.")],
+        validators=[InputRequired(_l("Choose mean or median."))],
     )
     quorum = WholeNumberField(
-        "Quorum: the fewest scores an application needs",
-        description="Scores from members with a conflict do not count. An application with "
-        "fewer scores is flagged, not ranked.",
+        _l("Quorum: the fewest scores an application needs"),
+        description=_l(
+            "Scores from members with a conflict do not count. An application with "
+            "fewer scores is flagged, not ranked."
+        ),
         default=3,
         validators=[
-            InputRequired("Enter the quorum, a whole number like 3."),
+            InputRequired(_l("Enter the quorum, a whole number like 3.")),
             NumberRange(
                 min=rounds.QUORUM_RANGE[0],
                 max=rounds.QUORUM_RANGE[1],
-                message=f"The quorum must be a whole number from {rounds.QUORUM_RANGE[0]} to "
-                f"{rounds.QUORUM_RANGE[1]:,}.",
+                message=_l(
+                    "The quorum must be a whole number from %(low)s to %(high)s.",
+                    low=rounds.QUORUM_RANGE[0],
+                    high=f"{rounds.QUORUM_RANGE[1]:,}",
+                ),
             ),
         ],
     )
     fit_rule = RadioField(
-        "If the next application does not fit in the money left",
+        _l("If the next application does not fit in the money left"),
         choices=_choice_labels(rounds.FIT_RULES),
         default="skip",
-        validators=[InputRequired("Choose what happens when an application does not fit.")],
+        validators=[
+            InputRequired(_l("Choose what happens when an application does not fit."))
+        ],
     )
-    tie_break_1 = SelectField("First, prefer", default="higher_median")
-    tie_break_2 = SelectField("Then prefer", default="more_scores")
-    tie_break_3 = SelectField("Then prefer", default="smaller_amount")
-    tie_break_4 = SelectField("Then prefer", default=NO_TIE_BREAK)
-    opens_on = PlainDateField("Scoring opens on", validators=[Optional()])
-    closes_on = PlainDateField("Scoring closes on", validators=[Optional()])
-    decision_on = PlainDateField("Decision expected on", validators=[Optional()])
+    tie_break_1 = SelectField(_l("First, prefer"), default="higher_median")
+    tie_break_2 = SelectField(_l("Then prefer"), default="more_scores")
+    tie_break_3 = SelectField(_l("Then prefer"), default="smaller_amount")
+    tie_break_4 = SelectField(_l("Then prefer"), default=NO_TIE_BREAK)
+    opens_on = PlainDateField(_l("Scoring opens on"), validators=[Optional()])
+    closes_on = PlainDateField(_l("Scoring closes on"), validators=[Optional()])
+    decision_on = PlainDateField(_l("Decision expected on"), validators=[Optional()])
     reveal_scores_after_close = BooleanField(
-        "Let panel members see each other's scores after scoring closes",
-        description="Members never see others' scores before they submit their own.",
+        _l("Let panel members see each other's scores after scoring closes"),
+        description=_l("Members never see others' scores before they submit their own."),
         default=True,
     )
-    submit = SubmitField("Save the round")
+    submit = SubmitField(_l("Save the round"))
 
     TIE_BREAK_FIELDS = ("tie_break_1", "tie_break_2", "tie_break_3", "tie_break_4")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = options(
-            [(NO_TIE_BREAK, "Nothing more (go to the draw)")]
-            + [(c.key, f"{c.label}: {c.explanation}") for c in rounds.TIE_BREAKS]
+            [(NO_TIE_BREAK, _("Nothing more (go to the draw)"))]
+            + TieBreak.explained_choices(exclude=(TieBreak.DRAW,))
         )
         for name in self.TIE_BREAK_FIELDS:
             self[name].choices = choices
@@ -170,7 +188,7 @@ class RoundForm(BaseForm):
         return [self[n].data for n in self.TIE_BREAK_FIELDS if self[n].data]
 
     def set_tie_break_chain(self, chain: list[str]) -> None:
-        chain = [k for k in chain if k != "draw"]
+        chain = [k for k in chain if k != TieBreak.DRAW]
         for i, name in enumerate(self.TIE_BREAK_FIELDS):
             self[name].data = chain[i] if i < len(chain) else NO_TIE_BREAK
 
@@ -179,7 +197,7 @@ class RoundForm(BaseForm):
         try:
             self.budget_minor = rounds.parse_money(field.data, unit=unit)
         except rounds.MoneyError as e:
-            raise ValidationError(f"The budget {e}.") from e
+            raise ValidationError(_("The budget %(problem)s.", problem=str(e))) from e
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
@@ -188,8 +206,10 @@ class RoundForm(BaseForm):
             key = self[name].data
             if key and key in seen:
                 self[name].errors.append(
-                    "You chose this tie-break already. Choose a different one, or "
-                    "'Nothing more'."
+                    _(
+                        "You chose this tie-break already. Choose a different one, or "
+                        "'Nothing more'."
+                    )
                 )
                 ok = False
             seen.add(key)
@@ -204,55 +224,65 @@ class RoundForm(BaseForm):
 _ON_A_SCALE = NumberRange(
     min=rounds.SCALE_RANGE[0],
     max=rounds.SCALE_RANGE[1],
-    message=f"Use a whole number from {rounds.SCALE_RANGE[0]} to {rounds.SCALE_RANGE[1]}.",
+    message=_l(
+        "Use a whole number from %(low)s to %(high)s.",
+        low=rounds.SCALE_RANGE[0],
+        high=rounds.SCALE_RANGE[1],
+    ),
 )
 
 
 class CriterionForm(BaseForm):
     name = StringField(
-        "Criterion",
-        description="A short name, like 'Who benefits'.",
+        _l("Criterion"),
+        description=_l("A short name, like 'Who benefits'."),
         validators=[
-            DataRequired("Enter a name for the criterion."),
-            Length(max=200, message="Keep the name to 200 characters or fewer."),
+            DataRequired(_l("Enter a name for the criterion.")),
+            Length(max=200, message=_l("Keep the name to 200 characters or fewer.")),
         ],
     )
     guidance = TextAreaField(
-        "Guidance for the panel",
-        description="What to look for when scoring this, in plain English.",
+        _l("Guidance for the panel"),
+        description=_l("What to look for when scoring this, in plain English."),
         validators=[
-            DataRequired("Write a sentence of guidance for the panel."),
+            DataRequired(_l("Write a sentence of guidance for the panel.")),
             limit(rounds.GUIDANCE_MAX_LENGTH, "the guidance"),
         ],
     )
     weight = WholeNumberField(
-        "Weight",
-        description="How much this criterion counts, from 1 to 10. A weight of 2 counts "
-        "twice as much as a weight of 1.",
+        _l("Weight"),
+        description=_l(
+            "How much this criterion counts, from 1 to 10. A weight of 2 counts "
+            "twice as much as a weight of 1."
+        ),
         default=1,
         validators=[
-            InputRequired("Enter a weight from 1 to 10."),
-            NumberRange(min=1, max=10, message="The weight must be a whole number from 1 to 10."),
+            InputRequired(_l("Enter a weight from 1 to 10.")),
+            NumberRange(
+                min=1, max=10, message=_l("The weight must be a whole number from 1 to 10.")
+            ),
         ],
     )
     scale_min = WholeNumberField(
-        "Lowest point on the scale",
+        _l("Lowest point on the scale"),
         default=1,
-        validators=[InputRequired("Enter the lowest point, like 1 or 0."), _ON_A_SCALE],
+        validators=[InputRequired(_l("Enter the lowest point, like 1 or 0.")), _ON_A_SCALE],
     )
     scale_max = WholeNumberField(
-        "Highest point on the scale",
-        description="At most 11 points in all, for example 1 to 5 or 0 to 10.",
+        _l("Highest point on the scale"),
+        description=_l("At most 11 points in all, for example 1 to 5 or 0 to 10."),
         default=5,
-        validators=[InputRequired("Enter the highest point, like 5."), _ON_A_SCALE],
+        validators=[InputRequired(_l("Enter the highest point, like 5.")), _ON_A_SCALE],
     )
     descriptors = TextAreaField(
-        "What each point means",
-        description="One line for each point, lowest first. For a scale of 1 to 5 write five "
-        "lines, like '1: Does not show who will benefit'.",
+        _l("What each point means"),
+        description=_l(
+            "One line for each point, lowest first. For a scale of 1 to 5 write five "
+            "lines, like '1: Does not show who will benefit'."
+        ),
         validators=[limit(rounds.DESCRIPTORS_MAX_LENGTH)],
     )
-    submit = SubmitField("Save the criterion")
+    submit = SubmitField(_l("Save the criterion"))
 
     def descriptor_list(self) -> list[str]:
         return rounds.split_descriptors(self.descriptors.data or "", self.scale_min.data or 0)
@@ -279,45 +309,53 @@ class ApplicationForm(BaseForm):
     in the round has a reference (the view sets it; the service checks again under a lock)."""
 
     reference = StringField(
-        "Reference (optional)",
-        description="Leave empty to get the next one, like A-004. "
-        f"Up to {apps_service.MAX_REFERENCE} characters.",
+        _l("Reference (optional)"),
+        description=_l(
+            "Leave empty to get the next one, like A-004. Up to %(num)s characters.",
+            num=apps_service.MAX_REFERENCE,
+        ),
         validators=[Optional(), limit(apps_service.MAX_REFERENCE, "the reference")],
     )
     applicant_name = StringField(
-        "Applicant's name or group",
-        description="Private: shown to staff and the panel, never published. "
-        f"Up to {apps_service.MAX_NAME} characters.",
-        validators=[DataRequired("Enter the applicant's name."),
+        _l("Applicant's name or group"),
+        description=_l(
+            "Private: shown to staff and the panel, never published. Up to %(num)s characters.",
+            num=apps_service.MAX_NAME,
+        ),
+        validators=[DataRequired(_l("Enter the applicant's name.")),
                     limit(apps_service.MAX_NAME, "the name")],
     )
     contact_email = EmailField(
-        "Contact email (optional)",
-        description="Private.",
+        _l("Contact email (optional)"),
+        description=_l("Private."),
         validators=[Optional(), limit(apps_service.MAX_EMAIL, "the email address")],
     )
     title = StringField(
-        "Title",
-        description=f"Public. Up to {apps_service.MAX_TITLE} characters.",
-        validators=[DataRequired("Enter a title for the application."),
+        _l("Title"),
+        description=_l("Public. Up to %(num)s characters.", num=apps_service.MAX_TITLE),
+        validators=[DataRequired(_l("Enter a title for the application.")),
                     limit(apps_service.MAX_TITLE, "the title")],
     )
     summary = TextAreaField(
-        "Summary",
-        description="Public: a few sentences about the project. "
-        f"Up to {apps_service.MAX_SUMMARY:,} characters.",
-        validators=[DataRequired("Write a short summary of the project."),
+        _l("Summary"),
+        description=_l(
+            "Public: a few sentences about the project. Up to %(num)s characters.",
+            num=f"{apps_service.MAX_SUMMARY:,}",
+        ),
+        validators=[DataRequired(_l("Write a short summary of the project.")),
                     limit(apps_service.MAX_SUMMARY, "the summary")],
     )
     answers = TextAreaField(
-        "Answers to the application questions (optional)",
-        description="Shown to the panel, not published. "
-        f"Up to {apps_service.MAX_ANSWERS:,} characters.",
+        _l("Answers to the application questions (optional)"),
+        description=_l(
+            "Shown to the panel, not published. Up to %(num)s characters.",
+            num=f"{apps_service.MAX_ANSWERS:,}",
+        ),
         validators=[limit(apps_service.MAX_ANSWERS, "the answers")],
     )
-    amount = StringField("Amount asked for", description="Like 1500 or 1,500.00.",
+    amount = StringField(_l("Amount asked for"), description=_l("Like 1500 or 1,500.00."),
                          validators=[limit(apps_service.MAX_AMOUNT_TEXT, "the amount")])
-    submit = SubmitField("Save the application")
+    submit = SubmitField(_l("Save the application"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -334,8 +372,11 @@ class ApplicationForm(BaseForm):
             raise ValidationError(apps_service.as_sentence(problem))
         if self.reference_taken(ref):
             raise ValidationError(
-                f"Reference '{ref}' is already used in this round. Choose another, or leave "
-                "it empty."
+                _(
+                    "Reference '%(reference)s' is already used in this round. Choose another, "
+                    "or leave it empty.",
+                    reference=ref,
+                )
             )
 
     def validate_contact_email(self, field: Field) -> None:
@@ -361,7 +402,7 @@ class ApplicationForm(BaseForm):
         try:
             self.amount_minor = apps_service.parse_amount(field.data, unit=self.unit)
         except rounds.MoneyError as e:
-            raise ValidationError(f"The amount {e}.") from e
+            raise ValidationError(_("The amount %(problem)s.", problem=str(e))) from e
 
 
 ELIGIBILITY_REASON_MAX_LENGTH = 2_000  # Application.eligibility_reason (Text)
@@ -370,110 +411,112 @@ ACCESS_NEEDS_MAX_LENGTH = 2_000  # User.access_needs (Text)
 
 class EligibilityForm(BaseForm):
     eligible = RadioField(
-        "Is this application eligible?",
-        choices=options([("yes", "Yes, it is eligible"), ("no", "No, it is not eligible")]),
-        validators=[InputRequired("Choose whether the application is eligible.")],
+        _l("Is this application eligible?"),
+        choices=options(
+            [("yes", _l("Yes, it is eligible")), ("no", _l("No, it is not eligible"))]
+        ),
+        validators=[InputRequired(_l("Choose whether the application is eligible."))],
     )
     reason = TextAreaField(
-        "Reason",
-        description="Needed when the application is not eligible. Say which rule it does not "
-        "meet; the applicant may see this.",
+        _l("Reason"),
+        description=_l(
+            "Needed when the application is not eligible. Say which rule it does not "
+            "meet; the applicant may see this."
+        ),
         validators=[limit(ELIGIBILITY_REASON_MAX_LENGTH, "the reason")],
     )
-    submit = SubmitField("Save the eligibility decision")
+    submit = SubmitField(_l("Save the eligibility decision"))
 
     def validate_reason(self, field: Field) -> None:
         if self.eligible.data == "no" and not (field.data or "").strip():
-            raise ValidationError("Give the reason this application is not eligible.")
+            raise ValidationError(_("Give the reason this application is not eligible."))
 
 
 class ImportForm(BaseForm):
     file = FileField(
-        "CSV file",
-        description="Saved from a spreadsheet as 'CSV UTF-8'.",
+        _l("CSV file"),
+        description=_l("Saved from a spreadsheet as 'CSV UTF-8'."),
         validators=[
-            FileRequired("Choose a CSV file to upload."),
+            FileRequired(_l("Choose a CSV file to upload.")),
             FileAllowed(
                 ["csv"],
-                "The file must end in .csv. In your spreadsheet choose 'Save as' and the "
-                "type 'CSV UTF-8'.",
+                _l(
+                    "The file must end in .csv. In your spreadsheet choose 'Save as' and the "
+                    "type 'CSV UTF-8'."
+                ),
             ),
         ],
     )
-    submit = SubmitField("Check and import")
+    submit = SubmitField(_l("Check and import"))
 
 
 class MemberForm(BaseForm):
     name = StringField(
-        "Full name",
-        description="Private: the public only ever sees 'Panel member' and a number.",
+        _l("Full name"),
+        description=_l("Private: the public only ever sees 'Panel member' and a number."),
         validators=[
-            DataRequired("Enter the person's name."),
-            Length(max=200, message="Keep the name to 200 characters or fewer."),
+            DataRequired(_l("Enter the person's name.")),
+            Length(max=200, message=_l("Keep the name to 200 characters or fewer.")),
         ],
     )
     email = EmailField(
-        "Email address",
+        _l("Email address"),
         validators=[
-            DataRequired("Enter the person's email address."),
-            Email("Enter an email address in the right form, like name@example.org."),
-            Length(max=254, message="Keep the email address to 254 characters or fewer."),
+            DataRequired(_l("Enter the person's email address.")),
+            Email(_l("Enter an email address in the right form, like name@example.org.")),
+            Length(max=254, message=_l("Keep the email address to 254 characters or fewer.")),
         ],
     )
     phone = StringField(
-        "Phone number (optional)",
-        validators=[Optional(), Length(max=40, message="Keep the phone number short.")],
+        _l("Phone number (optional)"),
+        validators=[Optional(), Length(max=40, message=_l("Keep the phone number short."))],
     )
     access_needs = TextAreaField(
-        "Access needs (optional)",
-        description="Private. Anything that helps the person take part, like large print, a "
-        "phone call instead of email, or extra time.",
+        _l("Access needs (optional)"),
+        description=_l(
+            "Private. Anything that helps the person take part, like large print, a "
+            "phone call instead of email, or extra time."
+        ),
         validators=[limit(ACCESS_NEEDS_MAX_LENGTH, "the access needs")],
     )
-    submit = SubmitField("Add to the panel")
+    submit = SubmitField(_l("Add to the panel"))
 
 
-STAFF_CATEGORY_LABELS = {
-    "works-for": "Works or volunteers for the applicant",
-    "trustee": "Is a trustee or board member of the applicant",
-    "family": "A family member is involved",
-    "close-friend": "A close friend is involved",
-    "beneficiary": "They or their family would benefit",
-    "other": "Another reason (say in the note)",
-}
+STAFF_CATEGORY_LABELS = dict(ConflictCategory.staff_choices())  # see grantpanel.vocabulary
 
 
 class ConflictForm(BaseForm):
     membership = SelectField(
-        "Panel member",
+        _l("Panel member"),
         coerce=int,
-        validators=[InputRequired("Choose the panel member.")],
+        validators=[InputRequired(_l("Choose the panel member."))],
     )
     application = SelectField(
-        "Application",
+        _l("Application"),
         coerce=int,
-        validators=[InputRequired("Choose the application.")],
+        validators=[InputRequired(_l("Choose the application."))],
     )
     category = RadioField(
-        "How are they connected?",
-        validators=[InputRequired("Choose how the member is connected to the applicant.")],
+        _l("How are they connected?"),
+        validators=[InputRequired(_l("Choose how the member is connected to the applicant."))],
     )
     note = TextAreaField(
-        "Note (optional)",
-        description="Private: staff only. Never published. Up to 2,000 characters.",
-        validators=[Length(max=2000, message="Keep the note to 2000 characters or fewer.")],
+        _l("Note (optional)"),
+        description=_l("Private: staff only. Never published. Up to 2,000 characters."),
+        validators=[Length(max=2000, message=_l("Keep the note to 2000 characters or fewer."))],
     )
     reason = TextAreaField(
-        "Why are you recording this conflict now?",
-        description=(
+        _l("Why are you recording this conflict now?"),
+        description=_l(
             "Scoring has closed (at least once), so this conflict withdraws a score from a "
-            "count that may already have been seen, and can change the result. Your reason is published with the decision, next to any "
-            "changes made by staff, so do not include names or private details. Up to "
-            f"{conflicts_service.REASON_MAX_LENGTH:,} characters."
+            "count that may already have been seen, and can change the result. Your reason is "
+            "published with the decision, next to any changes made by staff, so do not "
+            "include names or private details. Up to %(num)s characters.",
+            num=f"{conflicts_service.REASON_MAX_LENGTH:,}",
         ),
         validators=[limit(conflicts_service.REASON_MAX_LENGTH, "the reason")],
     )
-    submit = SubmitField("Record the conflict")
+    submit = SubmitField(_l("Record the conflict"))
 
     # Set by the view: true once scoring has closed (conflicts_service.needs_reason).
     reason_required = False
@@ -485,7 +528,7 @@ class ConflictForm(BaseForm):
 
     def validate_note(self, field: Field) -> None:
         problem = text_problem(field.data or "", max_length=conflicts_service.NOTE_MAX_LENGTH,
-                               label="The note")
+                               label=_("The note"))
         if problem:
             raise ValidationError(problem)
 
@@ -508,7 +551,7 @@ def build_decide_form(rows: list[dict[str, Any]], formdata: Any = None) -> Flask
     """
 
     class DecideForm(BaseForm):
-        submit = SubmitField("Confirm the decision")
+        submit = SubmitField(_l("Confirm the decision"))
 
         def validate(self, extra_validators: Any = None) -> bool:
             ok = super().validate(extra_validators)
@@ -517,28 +560,35 @@ def build_decide_form(rows: list[dict[str, Any]], formdata: Any = None) -> Flask
                 reason = (self[f"reason_{i}"].data or "").strip()
                 if action != "keep" and not reason:
                     self[f"reason_{i}"].errors.append(
-                        f"Write the reason for changing the decision on {row['id']}. "
-                        "It will be published with the decision."
+                        _(
+                            "Write the reason for changing the decision on %(application)s. "
+                            "It will be published with the decision.",
+                            application=row["id"],
+                        )
                     )
                     ok = False
             return ok
 
     for i, row in enumerate(rows):
         if row.get("status") == "funded":
-            choices = [("keep", "Keep: funded"), ("unfund", "Change: do not fund")]
+            choices = [("keep", _("Keep: funded")), ("unfund", _("Change: do not fund"))]
         else:
-            choices = [("keep", "Keep: not funded"), ("fund", "Change: fund it")]
+            choices = [("keep", _("Keep: not funded")), ("fund", _("Change: fund it"))]
         setattr(
             DecideForm,
             f"action_{i}",
-            SelectField(f"Decision on {row['id']}", choices=options(choices), default="keep"),
+            SelectField(
+                _("Decision on %(application)s", application=row["id"]),
+                choices=options(choices),
+                default="keep",
+            ),
         )
         setattr(
             DecideForm,
             f"reason_{i}",
             StringField(
-                f"Reason for changing {row['id']}",
-                validators=[Length(max=2000, message="Keep the reason to 2000 characters.")],
+                _("Reason for changing %(application)s", application=row["id"]),
+                validators=[Length(max=2000, message=_("Keep the reason to 2000 characters."))],
             ),
         )
     return DecideForm(formdata=formdata) if formdata is not None else DecideForm()
@@ -554,13 +604,13 @@ class PeopleSearchForm(BaseForm):
         csrf = False
 
     q = StringField(
-        "Name or email address",
-        description="Type part of a name or email address: at least 2 characters.",
-        validators=[Length(max=254, message="Type 254 characters or fewer.")],
+        _l("Name or email address"),
+        description=_l("Type part of a name or email address: at least 2 characters."),
+        validators=[Length(max=254, message=_l("Type 254 characters or fewer."))],
     )
 
     def validate_q(self, field: Field) -> None:
-        problem = text_problem(field.data or "", max_length=254, label="The search")
+        problem = text_problem(field.data or "", max_length=254, label=_("The search"))
         if problem:
             raise ValidationError(problem)
 
@@ -569,24 +619,24 @@ class EraseForm(BaseForm):
     """Erase a person's personal data: a typed confirmation and a reason (for the audit log)."""
 
     confirm = StringField(
-        "To confirm, type the word erase",
-        validators=[Length(max=20, message="Type only the word erase.")],
+        _l("To confirm, type the word erase"),
+        validators=[Length(max=20, message=_l("Type only the word erase."))],
     )
     reason = TextAreaField(
-        "Why is this person's data being erased?",
-        description=(
+        _l("Why is this person's data being erased?"),
+        description=_l(
             "For example: they asked us to erase it. This is kept in the audit log for good, "
             "so do not include their name or other personal details. Up to 500 characters."
         ),
     )
-    submit = SubmitField("Erase this person's personal data")
+    submit = SubmitField(_l("Erase this person's personal data"))
 
     def validate_confirm(self, field: Field) -> None:
         from grantpanel.services import privacy
 
         if (field.data or "").strip().lower() != privacy.CONFIRM_WORD:
             raise ValidationError(
-                "Type the word erase in the box to confirm. Nothing has been erased yet."
+                _("Type the word erase in the box to confirm. Nothing has been erased yet.")
             )
 
     def validate_reason(self, field: Field) -> None:

@@ -115,7 +115,7 @@ def _render_round(rnd: Round, problem: str | None = None) -> ResponseReturnValue
         steps=steps,
         count_page_steps=_COUNT_PAGE_STEPS,
         problem=problem,
-        open_problems=rounds.open_problems(rnd) if rnd.state == "draft" else [],
+        open_problems=rounds.open_problems(rnd) if rnd.lifecycle.editable else [],
         tie_break_chain=rounds.tie_break_chain(rnd),
         rounds=rounds,
         action_form=ActionForm(),
@@ -130,7 +130,7 @@ def round_edit(round_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.budget.data = rounds.format_major(rnd.budget)
         form.set_tie_break_chain(list(rnd.tie_break or []))
-    if rnd.state not in rounds.EDITABLE_STATES:
+    if not rnd.lifecycle.editable:
         return render_template("staff/round_form.html", form=form, rnd=rnd, rounds=rounds)
     if form.validate_on_submit():
         try:
@@ -283,7 +283,7 @@ def applications(round_id: int) -> ResponseReturnValue:
         "staff/applications.html",
         rnd=rnd,
         applications=items,
-        editable=rnd.state in apps_service.EDITABLE_STATES,
+        editable=rnd.lifecycle.panel_editable,
         total=rounds.applications_total(rnd),
     )
 
@@ -321,7 +321,7 @@ def application_new(round_id: int) -> ResponseReturnValue:
             flash(f"Application {app.reference} ('{app.title}') is added.")
             return redirect(url_for("staff.applications", round_id=rnd.id))
     return render_template("staff/application_form.html", form=form, rnd=rnd, app=None,
-                           editable=rnd.state in apps_service.EDITABLE_STATES)
+                           editable=rnd.lifecycle.panel_editable)
 
 
 @bp.route("/rounds/<int:round_id>/applications/<int:application_id>")
@@ -332,7 +332,7 @@ def application_detail(round_id: int, application_id: int) -> ResponseReturnValu
         "staff/application_detail.html",
         rnd=rnd,
         app=app,
-        editable=rnd.state in apps_service.EDITABLE_STATES,
+        editable=rnd.lifecycle.panel_editable,
     )
 
 
@@ -359,7 +359,7 @@ def application_edit(round_id: int, application_id: int) -> ResponseReturnValue:
                 url_for("staff.application_detail", round_id=rnd.id, application_id=app.id)
             )
     return render_template("staff/application_form.html", form=form, rnd=rnd, app=app,
-                           editable=rnd.state in apps_service.EDITABLE_STATES)
+                           editable=rnd.lifecycle.panel_editable)
 
 
 @bp.route(
@@ -393,7 +393,7 @@ def application_eligibility(round_id: int, application_id: int) -> ResponseRetur
                 url_for("staff.application_detail", round_id=rnd.id, application_id=app.id)
             )
     return render_template("staff/eligibility_form.html", form=form, rnd=rnd, app=app,
-                           editable=rnd.state in apps_service.EDITABLE_STATES)
+                           editable=rnd.lifecycle.panel_editable)
 
 
 @bp.route("/rounds/<int:round_id>/applications/import", methods=["GET", "POST"])
@@ -436,7 +436,7 @@ def applications_import(round_id: int) -> ResponseReturnValue:
         columns=apps_service.CSV_COLUMNS,
         max_rows=current_app.config["IMPORT_MAX_ROWS"],
         max_upload_mb=current_app.config["MAX_UPLOAD_MB"],
-        editable=rnd.state in apps_service.EDITABLE_STATES,
+        editable=rnd.lifecycle.panel_editable,
     )
     return page, status
 
@@ -451,7 +451,7 @@ def panel(round_id: int) -> ResponseReturnValue:
         "staff/panel.html",
         rnd=rnd,
         members=panel_admin.progress(rnd),
-        editable=rnd.state in panel_admin.EDITABLE_STATES,
+        editable=rnd.lifecycle.panel_editable,
         action_form=ActionForm(),
     )
 
@@ -488,7 +488,7 @@ def member_new(round_id: int) -> ResponseReturnValue:
                 url_for("staff.member_invitation", round_id=rnd.id, membership_id=membership.id)
             )
     return render_template("staff/member_form.html", form=form, rnd=rnd,
-                           editable=rnd.state in panel_admin.EDITABLE_STATES)
+                           editable=rnd.lifecycle.panel_editable)
 
 
 @bp.route("/rounds/<int:round_id>/panel/<int:membership_id>/invitation",
@@ -629,7 +629,7 @@ def count(round_id: int) -> ResponseReturnValue:
         "problem": None,
         "overrides": {},
     }
-    if rnd.state == "closed":
+    if rnd.lifecycle.counted and not rnd.lifecycle.decided:
         try:
             pv = counting.preview(rnd)
         except counting.CountError as e:
@@ -656,11 +656,11 @@ def count(round_id: int) -> ResponseReturnValue:
         status = 400 if form.errors or form.form_errors else 200
         return render_template("staff/count.html", **context), status
     if request.method == "POST":
-        if rnd.state in ("decided", "published"):  # Confirm pressed again after it was done
-            flash(lifecycle.TRANSITIONS["decide"].done)
+        if rnd.lifecycle.decided:  # Confirm pressed again after it was done
+            flash(lifecycle.TRANSITIONS["decide"].done_text)
             return redirect(url_for("staff.count", round_id=rnd.id))
         abort(405)
-    if rnd.state in ("decided", "published"):
+    if rnd.lifecycle.decided:
         decision = counting.current_decision(rnd)
         if decision is not None:
             rows = counting.ranked_rows(decision.count["inputs"], decision.count["outputs"])

@@ -46,6 +46,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 
 from grantpanel.extensions import db
+from grantpanel.i18n import _, ngettext
 from grantpanel.models import (
     Application,
     AuditEvent,
@@ -134,7 +135,11 @@ def search_people(query: str, *, limit: int = SEARCH_LIMIT) -> SearchResult:
     matches = [
         PersonMatch(
             "member", u.id, u.name, u.email,
-            _plural(rounds_per_user.get(u.id, 0), "Panel member on {n} round", "s"),
+            ngettext(
+                "Panel member on %(num)d round",
+                "Panel member on %(num)d rounds",
+                rounds_per_user.get(u.id, 0),
+            ),
             u.erased_at is not None,
         )
         for u in users
@@ -149,14 +154,12 @@ def search_people(query: str, *, limit: int = SEARCH_LIMIT) -> SearchResult:
     ).all()
     matches += [
         PersonMatch("applicant", a.id, a.applicant_name, a.contact_email,
-                    f"Applicant: {a.reference} in {round_name}", a.erased_at is not None)
+                    _("Applicant: %(reference)s in %(round)s", reference=a.reference,
+                      round=round_name),
+                    a.erased_at is not None)
         for a, round_name in rows
     ]
     return SearchResult(matches[:limit], len(matches) > limit)
-
-
-def _plural(n: int, template: str, suffix: str) -> str:
-    return template.format(n=n) + ("" if n == 1 else suffix)
 
 
 def _round_counts(user_ids: list[int]) -> dict[int, int]:
@@ -404,10 +407,12 @@ def clean_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise PrivacyError(
-            "Write why this person's data is being erased, for example 'They asked us to "
-            "erase it'. Do not include their name or other personal details."
+            _(
+                "Write why this person's data is being erased, for example 'They asked us to "
+                "erase it'. Do not include their name or other personal details."
+            )
         )
-    problem = text_problem(reason, max_length=REASON_MAX_LENGTH, label="The reason")
+    problem = text_problem(reason, max_length=REASON_MAX_LENGTH, label=_("The reason"))
     if problem:
         raise PrivacyError(problem)
     return reason
@@ -427,9 +432,11 @@ def erase_member(user: User, actor: User | None, *, reason: str) -> Erasure:
     """Erase panel member ``user``'s personal data (see module doc). Cannot be undone."""
     reason = clean_reason(reason)
     if user.role != "panel":
-        raise PrivacyError("Only a panel member's data can be erased here, not a staff account.")
+        raise PrivacyError(
+            _("Only a panel member's data can be erased here, not a staff account.")
+        )
     if user.erased_at is not None:
-        raise PrivacyError("This person's personal data has already been erased.")
+        raise PrivacyError(_("This person's personal data has already been erased."))
     membership_ids = [m.id for m in user.memberships]
     user.name = ERASED_NAME
     user.email = erased_email(user.id)
@@ -462,7 +469,7 @@ def erase_applications(
     reason = clean_reason(reason)
     todo = [a for a in applications if a.erased_at is None]
     if not todo:
-        raise PrivacyError("This applicant's personal data has already been erased.")
+        raise PrivacyError(_("This applicant's personal data has already been erased."))
     now = utcnow()
     ids = [a.id for a in todo]
     for a in todo:

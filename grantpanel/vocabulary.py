@@ -136,6 +136,8 @@ class Vocabulary(enum.StrEnum):
     @classmethod
     def get(cls, key: object) -> Self | None:
         """The member for ``key``, or ``None`` for an unknown key (never raises)."""
+        if not isinstance(key, str):
+            return None
         try:
             return cls(key)
         except ValueError:

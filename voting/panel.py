@@ -78,8 +78,9 @@ from voting.budget import fund_in_order
 from voting.draws import DRAW_PROCEDURE, check_seed, draw_order
 from voting.errors import VotingError
 
-__all__ = ["AGGREGATIONS", "CONFLICT_CATEGORIES", "INPUT_KEYS", "INVOLVEMENT_LEVELS",
-           "InputError", "SCHEMA_VERSION", "TIE_BREAKS", "decide_round", "decimal_string"]
+__all__ = ["AGGREGATIONS", "CONFLICT_CATEGORIES", "FIT_RULES", "INPUT_KEYS", "INVOLVEMENT_LEVELS",
+           "InputError", "SCHEMA_VERSION", "STATUSES", "TIE_BREAKS", "decide_round",
+           "decimal_string"]
 
 SCHEMA_VERSION = 1
 INPUT_KEYS = ("schema_version", "round", "rules", "rubric", "applications", "panel", "sheets",
@@ -89,6 +90,10 @@ FIT_RULES = ("skip", "stop")
 TIE_BREAKS = ("higher_mean", "higher_median", "more_scores", "smaller_amount", "draw")
 INVOLVEMENT_LEVELS = ("co-production", "co-design", "engagement", "consultation")
 CONFLICT_CATEGORIES = ("works-for", "trustee", "family", "close-friend", "beneficiary", "other")
+#: An application's ``status`` in the outputs: funded, skipped (did not fit), below-line,
+#: under-quorum (too few scores to rank) or ineligible.
+STATUSES = ("funded", "skipped", "below-line", "under-quorum", "ineligible")
+FUNDED, SKIPPED, BELOW_LINE, UNDER_QUORUM, INELIGIBLE = STATUSES
 DRAW_PURPOSE = "tie-break"
 
 _ROUND_KEYS = ("id", "name", "purpose", "currency", "budget", "involvement", "binding",
@@ -575,12 +580,12 @@ def decide_round(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
     def status(app: _Application) -> str:
         if not app.eligible:
-            return "ineligible"
+            return INELIGIBLE
         if app.id not in rank:
-            return "under-quorum"
+            return UNDER_QUORUM
         if app.id in funded:
-            return "funded"
-        return "skipped" if app.id in skipped else "below-line"
+            return FUNDED
+        return SKIPPED if app.id in skipped else BELOW_LINE
 
     results = []
     for app in inp.applications:

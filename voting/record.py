@@ -60,7 +60,7 @@ from voting.draws import seed_commitment
 from voting.errors import VotingError
 from voting.panel import INPUT_KEYS, InputError, decide_round
 
-__all__ = ["CURRENT_SCHEMA_VERSION", "DECLARED_BY", "RECORD_KEYS", "REASON_MAX_LENGTH",
+__all__ = ["CURRENT_SCHEMA_VERSION", "DECLARED_BY", "OUTCOMES", "RECORD_KEYS", "REASON_MAX_LENGTH",
            "SCHEMA_VERSIONS", "VerifyReport", "WHEN", "apply_overrides", "build_record",
            "canonical_json", "record_digest", "record_outputs", "verify_record"]
 
@@ -73,6 +73,8 @@ CURRENT_SCHEMA_VERSION = 2
 DECLARED_BY = ("member", "staff")
 #: When a conflict was recorded (schema 2): before scoring closed, or after.
 WHEN = ("before-close", "after-close")
+#: ``decision.outcome``: as counted, or changed by staff with reasons (overrides).
+OUTCOMES = ("confirmed", "overridden")
 #: The longest published reason for a conflict recorded after scoring closed (schema 2).
 REASON_MAX_LENGTH = 1000
 _CONFLICT_1_KEYS = ("member", "application", "category")
@@ -195,7 +197,7 @@ def apply_overrides(outputs: Mapping[str, Any], overrides: Iterable[Mapping[str,
     funded = [a for a in computed if a not in unfunded]
     funded += [o["application"] for o in clean if o["action"] == "fund"]
     return {
-        "outcome": "overridden" if clean else "confirmed",
+        "outcome": OUTCOMES[1] if clean else OUTCOMES[0],
         "overrides": clean,
         "funded": [{"application": a, "amount": amounts[a]} for a in funded],
         "total": sum(amounts[a] for a in funded),

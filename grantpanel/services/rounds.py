@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -17,6 +18,7 @@ from sqlalchemy import Select, select
 import voting
 from grantpanel import lifecycle
 from grantpanel.extensions import db
+from grantpanel.i18n import _, _l, ngettext
 from grantpanel.models import Criterion, Round, User
 from grantpanel.services import audit, counting, transitions
 from grantpanel.textcheck import text_problem
@@ -30,11 +32,12 @@ from grantpanel.vocabulary import (
 )
 
 CURRENCIES: list[tuple[str, str]] = [
-    ("GBP", "Pounds sterling (GBP, £)"),
-    ("EUR", "Euros (EUR, €)"),
-    ("USD", "US dollars (USD, $)"),
+    ("GBP", _l("Pounds sterling (GBP, £)")),
+    ("EUR", _l("Euros (EUR, €)")),
+    ("USD", _l("US dollars (USD, $)")),
 ]
-CURRENCY_UNITS = {"GBP": "pounds", "EUR": "euros", "USD": "dollars"}
+# The word for a currency's major unit, as money messages say it ("a number of pounds").
+CURRENCY_UNITS = {"GBP": _l("pounds"), "EUR": _l("euros"), "USD": _l("dollars")}
 
 
 # The key sets and their words live in grantpanel.vocabulary; these names are kept for the
@@ -92,37 +95,59 @@ def parse_money(text: str | None, *, unit: str = "pounds") -> int:
     500050
     """
     raw = (text or "").strip()
-    example = "like 1500 or 1500.00"
     if not raw:
-        return _money_fail(f"is empty: enter a number of {unit}, {example}")
+        return _money_fail(
+            _("is empty: enter a number of %(unit)s, like 1500 or 1500.00", unit=unit)
+        )
     if len(raw) > MONEY_MAX_LENGTH:
-        return _money_fail(f"is too long to be an amount: enter a number of {unit}, {example}")
+        return _money_fail(
+            _(
+                "is too long to be an amount: enter a number of %(unit)s, like 1500 or 1500.00",
+                unit=unit,
+            )
+        )
     body = raw.replace(" ", "")
     if body[:1] in "£€$":
         body = body[1:]
     if body.startswith("-"):
-        return _money_fail(f"'{raw}' is less than zero: enter a number of {unit}, {example}")
+        return _money_fail(
+            _(
+                "'%(raw)s' is less than zero: enter a number of %(unit)s, like 1500 or 1500.00",
+                raw=raw,
+                unit=unit,
+            )
+        )
     match = _MONEY_RE.match(body)
     if match is None:
         if re.fullmatch(r"[0-9,]+(\.[0-9]*)?", body):
             return _money_fail(
-                f"'{raw}' has commas in the wrong place: use them only to separate thousands, "
-                "like 1,500,000, or leave them out"
+                _(
+                    "'%(raw)s' has commas in the wrong place: use them only to separate "
+                    "thousands, like 1,500,000, or leave them out",
+                    raw=raw,
+                )
             )
         if re.fullmatch(r"[0-9]+\.[0-9]*\.[0-9.]*", body):
-            return _money_fail(f"'{raw}' has more than one decimal point: {example}")
-        return _money_fail(f"'{raw}' is not a number of {unit}, {example}")
+            return _money_fail(
+                _("'%(raw)s' has more than one decimal point: like 1500 or 1500.00", raw=raw)
+            )
+        return _money_fail(
+            _("'%(raw)s' is not a number of %(unit)s, like 1500 or 1500.00", raw=raw, unit=unit)
+        )
     frac = match.group("frac") or ""
     if len(frac) > 2:
         return _money_fail(
-            f"'{raw}' has more than two figures after the decimal point: give pence (or cents) "
-            "as two figures, like 1500.50"
+            _(
+                "'%(raw)s' has more than two figures after the decimal point: give pence (or "
+                "cents) as two figures, like 1500.50",
+                raw=raw,
+            )
         )
     minor = int(match.group("whole").replace(",", "")) * 100 + int(frac.ljust(2, "0") or "0")
     if minor == 0:
-        return _money_fail(f"'{raw}' is zero: enter an amount more than 0")
+        return _money_fail(_("'%(raw)s' is zero: enter an amount more than 0", raw=raw))
     if minor > MAX_MONEY_MINOR:
-        return _money_fail(f"'{raw}' is too large: check the number of zeros")
+        return _money_fail(_("'%(raw)s' is too large: check the number of zeros", raw=raw))
     return minor
 
 
@@ -176,9 +201,9 @@ def tie_break_problem(chain: list[str]) -> str | None:
     """Why a tie-break chain is not acceptable, or None. ``draw`` is added later, always last."""
     unknown = [k for k in chain if k not in TIE_BREAK_KEYS]
     if unknown:
-        return f"'{unknown[0]}' is not a tie-break we know. Choose from the list."
+        return _("'%(key)s' is not a tie-break we know. Choose from the list.", key=unknown[0])
     if len(set(chain)) != len(chain):
-        return "Each tie-break can be used only once. Choose a different one, or 'None'."
+        return _("Each tie-break can be used only once. Choose a different one, or 'None'.")
     return None
 
 
@@ -188,9 +213,11 @@ def schedule_problems(
     """Field name -> plain reason, for a schedule whose dates are out of order."""
     out: dict[str, str] = {}
     if opens_on and closes_on and closes_on <= opens_on:
-        out["closes_on"] = "The closing date must be after the opening date. Choose a later date."
+        out["closes_on"] = _(
+            "The closing date must be after the opening date. Choose a later date."
+        )
     if closes_on and decision_on and decision_on < closes_on:
-        out["decision_on"] = (
+        out["decision_on"] = _(
             "The decision date must be on or after the closing date. Choose a later date."
         )
     return out
@@ -200,35 +227,41 @@ def quorum_problem(quorum: Any) -> str | None:
     """Why ``quorum`` is not a usable quorum (a whole number in :data:`QUORUM_RANGE`), or None."""
     lo, hi = QUORUM_RANGE
     if not isinstance(quorum, int) or isinstance(quorum, bool) or not lo <= quorum <= hi:
-        return f"The quorum must be a whole number from {lo} to {hi:,}."
+        return _(
+            "The quorum must be a whole number from %(low)s to %(high)s.",
+            low=lo,
+            high=f"{hi:,}",
+        )
     return None
 
 
 def _check_settings(values: dict[str, Any]) -> None:
     problems: list[str] = []
     if not str(values.get("name", "")).strip():
-        problems.append("Enter a name for the round.")
-    for key, label, limit in (("name", "The name", NAME_MAX_LENGTH),
-                              ("purpose", "What the round is for", PURPOSE_MAX_LENGTH)):
+        problems.append(_("Enter a name for the round."))
+    for key, label, limit in (("name", _("The name"), NAME_MAX_LENGTH),
+                              ("purpose", _("What the round is for"), PURPOSE_MAX_LENGTH)):
         problem = text_problem(str(values.get(key) or ""), max_length=limit, label=label)
         if problem:
             problems.append(problem)
     budget = values.get("budget")
     if not isinstance(budget, int) or budget <= 0:
-        problems.append("Enter a budget more than 0.")
+        problems.append(_("Enter a budget more than 0."))
     elif budget > MAX_MONEY_MINOR:
-        problems.append("The budget is too large: check the number of zeros.")
+        problems.append(_("The budget is too large: check the number of zeros."))
     if values.get("currency") not in CURRENCY_UNITS:
-        problems.append("Choose a currency: GBP, EUR or USD.")
+        problems.append(_("Choose a currency: GBP, EUR or USD."))
     if Involvement.get(values.get("involvement")) is None:
-        problems.append("Choose an involvement level.")
+        problems.append(_("Choose an involvement level."))
     if Aggregation.get(values.get("aggregation")) is None:
-        problems.append("Choose mean or median.")
+        problems.append(_("Choose mean or median."))
     problem = quorum_problem(values.get("quorum"))
     if problem:
         problems.append(problem)
     if FitRule.get(values.get("fit_rule")) is None:
-        problems.append("Choose what happens when an application does not fit the money left.")
+        problems.append(
+            _("Choose what happens when an application does not fit the money left.")
+        )
     tb = tie_break_problem([k for k in values.get("tie_break") or [] if k != "draw"])
     if tb:
         problems.append(tb)
@@ -255,16 +288,24 @@ def create_round(actor: User, **values: Any) -> Round:
 
 
 def _require_draft(rnd: Round, what: str) -> None:
+    """Refuse a change to ``what`` (``"rules"`` or ``"rubric"``) once scoring has opened."""
     if not rnd.lifecycle.editable:
-        raise RoundError(
-            f"You cannot change {what} now: scoring has opened, and the rules were declared "
-            "in advance. They stay as they are for this round."
-        )
+        if what == "rubric":
+            message = _(
+                "You cannot change the rubric now: scoring has opened, and the rules were "
+                "declared in advance. They stay as they are for this round."
+            )
+        else:
+            message = _(
+                "You cannot change the round's rules now: scoring has opened, and the rules "
+                "were declared in advance. They stay as they are for this round."
+            )
+        raise RoundError(message)
 
 
 def update_round(rnd: Round, actor: User, **values: Any) -> list[str]:
     """Change a draft round's settings; returns the names of the settings that changed."""
-    _require_draft(rnd, "the round's rules")
+    _require_draft(rnd, "rules")
     new = {k: getattr(rnd, k) for k in SETTING_FIELDS}
     new.update({k: values[k] for k in SETTING_FIELDS if k in values})
     new["tie_break"] = _stored_chain(new.get("tie_break"))
@@ -284,7 +325,7 @@ def tie_break_chain(rnd: Round) -> list[str]:
     return [*[k for k in rnd.tie_break or [] if k in TIE_BREAK_KEYS], TieBreak.DRAW.value]
 
 
-def choice_label(choices: list[Vocabulary], key: str) -> str:
+def choice_label(choices: Sequence[Vocabulary], key: str) -> str:
     for c in choices:
         if c.key == key:
             return c.label
@@ -313,16 +354,19 @@ def scale_problem(scale_min: int, scale_max: int) -> str | None:
     :data:`SCALE_RANGE`, highest above lowest, at most :data:`MAX_SCALE_POINTS` points."""
     lo, hi = SCALE_RANGE
     if not (lo <= scale_min <= hi and lo <= scale_max <= hi):
-        return (
-            f"The points on a scale must be whole numbers from {lo} to {hi}, for example "
-            "1 to 5 or 0 to 10."
+        return _(
+            "The points on a scale must be whole numbers from %(low)s to %(high)s, for example "
+            "1 to 5 or 0 to 10.",
+            low=lo,
+            high=hi,
         )
     if scale_max <= scale_min:
-        return "The highest point must be more than the lowest point, for example 1 to 5."
+        return _("The highest point must be more than the lowest point, for example 1 to 5.")
     if scale_max - scale_min + 1 > MAX_SCALE_POINTS:
-        return (
-            f"A scale can have at most {MAX_SCALE_POINTS} points (for example 0 to 10). "
-            "Make the range smaller."
+        return _(
+            "A scale can have at most %(most)s points (for example 0 to 10). "
+            "Make the range smaller.",
+            most=MAX_SCALE_POINTS,
         )
     return None
 
@@ -332,10 +376,13 @@ def descriptors_problem(scale_min: int, scale_max: int, descriptors: list[str]) 
         return None  # the scale itself is reported
     want = scale_max - scale_min + 1
     if len(descriptors) != want:
-        return (
-            f"Write one line for each point from {scale_min} to {scale_max}: that is {want} "
-            f"lines, and there are {len(descriptors)}. Put each description on its own line, "
-            "lowest point first."
+        return _(
+            "Write one line for each point from %(low)s to %(high)s: %(want)s, and "
+            "%(have)s. Put each description on its own line, lowest point first.",
+            low=scale_min,
+            high=scale_max,
+            want=ngettext("that is %(num)d line", "that is %(num)d lines", want),
+            have=ngettext("there is %(num)d", "there are %(num)d", len(descriptors)),
         )
     return None
 
@@ -343,7 +390,7 @@ def descriptors_problem(scale_min: int, scale_max: int, descriptors: list[str]) 
 def weight_problem(weight: int) -> str | None:
     lo, hi = WEIGHT_RANGE
     if not lo <= weight <= hi:
-        return f"The weight must be a whole number from {lo} to {hi}."
+        return _("The weight must be a whole number from %(low)s to %(high)s.", low=lo, high=hi)
     return None
 
 
@@ -354,12 +401,13 @@ def _check_criterion(
     problems = [
         p
         for p in (
-            None if name.strip() else "Enter a name for the criterion.",
-            text_problem(name, max_length=NAME_MAX_LENGTH, label="The criterion's name"),
-            text_problem(guidance, max_length=GUIDANCE_MAX_LENGTH, label="The guidance"),
+            None if name.strip() else _("Enter a name for the criterion."),
+            text_problem(name, max_length=NAME_MAX_LENGTH, label=_("The criterion's name")),
+            text_problem(guidance, max_length=GUIDANCE_MAX_LENGTH, label=_("The guidance")),
             *[
                 text_problem(d, max_length=DESCRIPTOR_MAX_LENGTH,
-                             label=f"The description of point {scale_min + i}")
+                             label=_("The description of point %(point)s",
+                                     point=scale_min + i))
                 for i, d in enumerate(descriptors)
             ],
             weight_problem(weight),
@@ -391,7 +439,7 @@ def add_criterion(
     scale_max: int,
     descriptors: list[str],
 ) -> Criterion:
-    _require_draft(rnd, "the rubric")
+    _require_draft(rnd, "rubric")
     _check_criterion(name, guidance, weight, scale_min, scale_max, descriptors)
     crit = Criterion(
         round_id=rnd.id,
@@ -421,7 +469,7 @@ def update_criterion(
     scale_max: int,
     descriptors: list[str],
 ) -> None:
-    _require_draft(crit.round, "the rubric")
+    _require_draft(crit.round, "rubric")
     _check_criterion(name, guidance, weight, scale_min, scale_max, descriptors)
     crit.name = name.strip()
     crit.guidance = guidance.strip()
@@ -439,7 +487,7 @@ def _renumber(rnd: Round) -> None:
 
 def remove_criterion(crit: Criterion, actor: User) -> None:
     rnd = crit.round
-    _require_draft(rnd, "the rubric")
+    _require_draft(rnd, "rubric")
     rnd.criteria.remove(crit)
     db.session.flush()
     _renumber(rnd)
@@ -449,9 +497,9 @@ def remove_criterion(crit: Criterion, actor: User) -> None:
 def move_criterion(crit: Criterion, actor: User, *, direction: str) -> bool:
     """Swap a criterion with its neighbour (``"up"`` or ``"down"``); False at either end."""
     rnd = crit.round
-    _require_draft(rnd, "the rubric")
+    _require_draft(rnd, "rubric")
     if direction not in ("up", "down"):
-        raise RoundError("Choose to move the criterion up or down.")
+        raise RoundError(_("Choose to move the criterion up or down."))
     ordered = sorted(rnd.criteria, key=lambda c: c.position)
     i = ordered.index(crit)
     j = i - 1 if direction == "up" else i + 1
@@ -475,14 +523,14 @@ def open_problems(rnd: Round) -> list[str]:
     problems = []
     if not rnd.criteria:
         problems.append(
-            "Add at least one criterion to the rubric, so the panel knows what to score."
+            _("Add at least one criterion to the rubric, so the panel knows what to score.")
         )
     if not any(a.eligible for a in rnd.applications):
         problems.append(
-            "Add at least one eligible application (by form or CSV import) before opening."
+            _("Add at least one eligible application (by form or CSV import) before opening.")
         )
     if not rnd.memberships:
-        problems.append("Add at least one panel member before opening.")
+        problems.append(_("Add at least one panel member before opening."))
     return problems
 
 
@@ -501,7 +549,7 @@ def apply_transition(
     if t.draws_seed:
         problems = open_problems(rnd)
         if problems:
-            raise RoundError("Scoring cannot open yet. " + " ".join(problems))
+            raise RoundError(" ".join([_("Scoring cannot open yet."), *problems]))
         seed = secrets.token_hex(32)
         rnd.seed = seed
         rnd.seed_commitment = voting.seed_commitment(seed)

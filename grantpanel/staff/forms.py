@@ -4,7 +4,7 @@ call the same checks so a mistake is shown beside the field that caused it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -88,7 +88,7 @@ def options(pairs: list[tuple[Any, str]]) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label in pairs]
 
 
-def _choice_labels(choices: list[rounds.Choice]) -> list[SelectChoice]:
+def _choice_labels(choices: Sequence[rounds.Choice]) -> list[SelectChoice]:
     return options([(c.key, c.explained) for c in choices])
 
 

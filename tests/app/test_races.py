@@ -289,7 +289,7 @@ def test_a_submit_racing_close_either_counts_before_the_close_or_is_refused(
         else:
             refused += 1
             assert resp.status_code == 200
-            assert scoring.CLOSED_MESSAGE in resp.text
+            assert str(scoring.CLOSED_MESSAGE) in resp.text
             assert sheet is None or sheet.status != "submitted"
     print(f"\nsubmits racing close: {counted} counted before the close, {refused} refused")
     assert all(r.state == "closed" for r in fresh(select(Round)))

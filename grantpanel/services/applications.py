@@ -32,10 +32,12 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from flask_babel import LazyString
 from sqlalchemy import Select, exists, func, insert, select, update
 
 from grantpanel import lifecycle
 from grantpanel.extensions import db
+from grantpanel.i18n import _, _l, ngettext
 from grantpanel.models import Application, Round, User
 from grantpanel.services import audit
 from grantpanel.services.rounds import CURRENCY_UNITS, MoneyError, parse_money
@@ -56,21 +58,22 @@ MAX_AMOUNT_TEXT = 30  # longer text in the amount cell is not a number we can re
 MAX_REPORTED_PROBLEMS = 100  # an import report lists this many problems, then counts the rest
 INSERT_CHUNK = 1_000  # rows per bulk INSERT
 
-CSV_COLUMNS: list[tuple[str, bool, str]] = [
-    ("reference", False, "Your reference, like A-001. Left empty, one is made for you. "
-                         f"Up to {MAX_REFERENCE} characters."),
-    ("applicant_name", True, "The applicant's name or group. Private: shown to staff and panel. "
-                             f"Up to {MAX_NAME} characters."),
-    ("contact_email", False, "Email address for the applicant. Private."),
-    ("title", True, f"Public title of the application. Up to {MAX_TITLE} characters."),
-    ("summary", True, "Public summary: a few sentences about the project. "
-                      f"Up to {MAX_SUMMARY:,} characters."),
-    ("amount", True, "Amount asked for, in pounds: 1500 or 1,500.00."),
-    ("answers", False, "The applicant's answers to the form questions, shown to the panel. "
-                       f"Up to {MAX_ANSWERS:,} characters."),
+CSV_COLUMNS: list[tuple[str, bool, str | LazyString]] = [
+    ("reference", False, _l("Your reference, like A-001. Left empty, one is made for you. "
+                            "Up to %(most)s characters.", most=f"{MAX_REFERENCE:,}")),
+    ("applicant_name", True, _l("The applicant's name or group. Private: shown to staff and "
+                                "panel. Up to %(most)s characters.", most=f"{MAX_NAME:,}")),
+    ("contact_email", False, _l("Email address for the applicant. Private.")),
+    ("title", True, _l("Public title of the application. Up to %(most)s characters.",
+                       most=f"{MAX_TITLE:,}")),
+    ("summary", True, _l("Public summary: a few sentences about the project. "
+                         "Up to %(most)s characters.", most=f"{MAX_SUMMARY:,}")),
+    ("amount", True, _l("Amount asked for, in pounds: 1500 or 1,500.00.")),
+    ("answers", False, _l("The applicant's answers to the form questions, shown to the panel. "
+                          "Up to %(most)s characters.", most=f"{MAX_ANSWERS:,}")),
 ]
-REQUIRED_COLUMNS = [name for name, required, _ in CSV_COLUMNS if required]
-KNOWN_COLUMNS = [name for name, _, _ in CSV_COLUMNS]
+REQUIRED_COLUMNS = [name for name, required, _what in CSV_COLUMNS if required]
+KNOWN_COLUMNS = [name for name, _required, _what in CSV_COLUMNS]
 
 _REFERENCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/\-]*")
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -103,8 +106,12 @@ class ImportRejected(ValueError):
         return self.total - len(self.problems)
 
     def __str__(self) -> str:
-        n = self.total
-        return f"Nothing was imported: the file has {n:,} problem{'s' if n != 1 else ''}."
+        return ngettext(
+            "Nothing was imported: the file has %(count)s problem.",
+            "Nothing was imported: the file has %(count)s problems.",
+            self.total,
+            count=f"{self.total:,}",
+        )
 
 
 @dataclass(frozen=True)
@@ -168,14 +175,16 @@ def as_sentence(fragment: str) -> str:
 
 def reference_problem(reference: str) -> str | None:
     if len(reference) > MAX_REFERENCE:
-        return (
-            f"reference '{shown(reference)}' is too long: use at most {MAX_REFERENCE} "
-            "characters"
+        return _(
+            "reference '%(reference)s' is too long: use at most %(most)s characters",
+            reference=shown(reference),
+            most=MAX_REFERENCE,
         )
     if not _REFERENCE_RE.fullmatch(reference):
-        return (
-            f"reference '{shown(reference)}' should use only letters, numbers, spaces, dots, "
-            "dashes and slashes, like A-001"
+        return _(
+            "reference '%(reference)s' should use only letters, numbers, spaces, dots, "
+            "dashes and slashes, like A-001",
+            reference=shown(reference),
         )
     return None
 
@@ -186,19 +195,20 @@ def email_problem(email: str) -> str | None:
         or CONTROL_CHARACTERS.search(email)
         or not _EMAIL_RE.fullmatch(email)
     ):
-        return (
-            f"contact email '{shown(email)}' is not an email address in the right form, "
-            "like name@example.org"
+        return _(
+            "contact email '%(email)s' is not an email address in the right form, "
+            "like name@example.org",
+            email=shown(email),
         )
     return None
 
 
 # Free-text fields: (how a person calls the field, the most characters it may have).
-TEXT_FIELDS: dict[str, tuple[str, int]] = {
-    "applicant_name": ("the applicant's name", MAX_NAME),
-    "title": ("the title", MAX_TITLE),
-    "summary": ("the summary", MAX_SUMMARY),
-    "answers": ("the answers", MAX_ANSWERS),
+TEXT_FIELDS: dict[str, tuple[str | LazyString, int]] = {
+    "applicant_name": (_l("the applicant's name"), MAX_NAME),
+    "title": (_l("the title"), MAX_TITLE),
+    "summary": (_l("the summary"), MAX_SUMMARY),
+    "answers": (_l("the answers"), MAX_ANSWERS),
 }
 
 
@@ -208,7 +218,7 @@ def text_field_problem(name: str, value: str, *, label: str | None = None) -> st
     ``label`` names the field in the message (the import uses the column name).
     """
     default_label, max_length = TEXT_FIELDS[name]
-    problem = text_problem(value, max_length=max_length, label=label or default_label)
+    problem = text_problem(value, max_length=max_length, label=str(label or default_label))
     return problem.rstrip(".") if problem else None
 
 
@@ -221,7 +231,13 @@ def parse_amount(text: str | None, *, unit: str = "pounds") -> int:
     """
     raw = (text or "").strip()
     if len(raw) > MAX_AMOUNT_TEXT or CONTROL_CHARACTERS.search(raw):
-        raise MoneyError(f"'{shown(raw, 20)}' is not a number of {unit}, like 1500 or 1500.00")
+        raise MoneyError(
+            _(
+                "'%(raw)s' is not a number of %(unit)s, like 1500 or 1500.00",
+                raw=shown(raw, 20),
+                unit=unit,
+            )
+        )
     return parse_money(raw, unit=unit)
 
 
@@ -265,8 +281,10 @@ def _lock_round(rnd: Round) -> None:
 def _require_editable(rnd: Round) -> None:
     if not rnd.lifecycle.panel_editable:
         raise ApplicationError(
-            "Applications cannot be changed now: scoring has closed and the count depends on "
-            "them."
+            _(
+                "Applications cannot be changed now: scoring has closed and the count depends "
+                "on them."
+            )
         )
 
 
@@ -298,13 +316,16 @@ def _clean(
             problems.append(as_sentence(p))
         elif reference_taken(rnd, reference, besides=besides):
             problems.append(
-                f"Reference '{reference}' is already used in this round. Choose another, or "
-                "leave it empty to get one made for you."
+                _(
+                    "Reference '%(reference)s' is already used in this round. Choose another, "
+                    "or leave it empty to get one made for you.",
+                    reference=reference,
+                )
             )
     empty = {
-        "applicant_name": "Enter the applicant's name.",
-        "title": "Enter a title for the application.",
-        "summary": "Write a short summary of the project.",
+        "applicant_name": _("Enter the applicant's name."),
+        "title": _("Enter a title for the application."),
+        "summary": _("Write a short summary of the project."),
     }
     for name, value in values.items():
         if not value and name in empty:
@@ -318,7 +339,7 @@ def _clean(
         if p:
             problems.append(as_sentence(p))
     if amount <= 0:  # parse_amount already refuses zero for typed amounts
-        problems.append("Enter an amount more than 0.")
+        problems.append(_("Enter an amount more than 0."))
     if problems:
         raise ApplicationError(" ".join(problems))
     return {"reference": reference or None, "contact_email": email, **values}
@@ -412,7 +433,7 @@ def set_eligibility(app: Application, actor: User, *, eligible: bool, reason: st
     reason = reason.strip()
     if not eligible and not reason:
         raise ApplicationError(
-            "Give the reason this application is not eligible. The applicant may see it."
+            _("Give the reason this application is not eligible. The applicant may see it.")
         )
     app.eligible = eligible
     app.eligibility_reason = reason
@@ -427,11 +448,11 @@ def set_eligibility(app: Application, actor: User, *, eligible: bool, reason: st
 
 # --- CSV import ------------------------------------------------------------------------------
 
-_NOT_UTF8 = (
+_NOT_UTF8 = _l(
     "The file is not saved as UTF-8 text. In your spreadsheet choose 'Save as' and the type "
     "'CSV UTF-8', then upload the new file."
 )
-_EMPTY = (
+_EMPTY = _l(
     "The file is empty. Upload a CSV file with column names on the first line and one "
     "application on each line after it."
 )
@@ -473,16 +494,26 @@ def _records(stream: IO[bytes]) -> Generator[tuple[int, list[str]], None, None]:
             except csv.Error as e:
                 detail = str(e)
                 if "field larger than field limit" in detail:
-                    detail = (
-                        f"a cell is longer than {csv.field_size_limit():,} characters, "
-                        "far longer than any field can be"
+                    detail = _(
+                        "a cell is longer than %(most)s characters, far longer than any field "
+                        "can be",
+                        most=f"{csv.field_size_limit():,}",
                     )
                 raise ImportRejected(
-                    [ImportProblem(start, f"Line {start} could not be read ({detail}). "
-                                          "Nothing after it was checked.")]
+                    [
+                        ImportProblem(
+                            start,
+                            _(
+                                "Line %(line)s could not be read (%(detail)s). Nothing after "
+                                "it was checked.",
+                                line=start,
+                                detail=detail,
+                            ),
+                        )
+                    ]
                 ) from e
             except UnicodeDecodeError as e:
-                raise ImportRejected([ImportProblem(None, _NOT_UTF8)]) from e
+                raise ImportRejected([ImportProblem(None, str(_NOT_UTF8))]) from e
             if any(c.strip() for c in cells):
                 yield start, cells
     finally:
@@ -497,18 +528,35 @@ def _check_header(line: int, header: list[str]) -> list[str]:
         names = ", ".join(f"'{c}'" for c in missing)
         report.add(
             line,
-            f"Line {line}: the file has no column called {names}. The first line must name "
-            f"the columns; the required ones are {', '.join(REQUIRED_COLUMNS)}.",
+            _(
+                "Line %(line)s: the file has no column called %(names)s. The first line must "
+                "name the columns; the required ones are %(required)s.",
+                line=line,
+                names=names,
+                required=", ".join(REQUIRED_COLUMNS),
+            ),
         )
     for c in columns:
         if c and c not in KNOWN_COLUMNS:
             report.add(
                 line,
-                f"Line {line}: the column '{shown(c)}' is not one we use. Rename it to one of "
-                f"{', '.join(KNOWN_COLUMNS)}, or delete the column.",
+                _(
+                    "Line %(line)s: the column '%(column)s' is not one we use. Rename it to one "
+                    "of %(known)s, or delete the column.",
+                    line=line,
+                    column=shown(c),
+                    known=", ".join(KNOWN_COLUMNS),
+                ),
             )
     for c in sorted({c for c in columns if c and columns.count(c) > 1}):
-        report.add(line, f"Line {line}: the column '{c}' appears twice. Keep only one of them.")
+        report.add(
+            line,
+            _(
+                "Line %(line)s: the column '%(column)s' appears twice. Keep only one of them.",
+                line=line,
+                column=c,
+            ),
+        )
     if report.total:
         raise report.reject()
     return columns
@@ -527,7 +575,7 @@ def _row_problems(row: dict[str, str], unit: str) -> list[str]:
     problems: list[str] = []
     for col in REQUIRED_COLUMNS:
         if col != "amount" and not row.get(col):
-            problems.append(f"{col} is empty: every application needs one")
+            problems.append(_("%(column)s is empty: every application needs one", column=col))
     for name in TEXT_FIELDS:
         if row.get(name):
             p = text_field_problem(name, row[name], label=name)
@@ -536,7 +584,7 @@ def _row_problems(row: dict[str, str], unit: str) -> list[str]:
     try:
         parse_amount(row.get("amount"), unit=unit)
     except MoneyError as e:
-        problems.append(f"amount {e}")
+        problems.append(_("amount %(problem)s", problem=e))
     if row.get("reference"):
         p = reference_problem(row["reference"])
         if p:
@@ -553,11 +601,14 @@ def _too_many_rows(max_rows: int) -> ImportRejected:
         [
             ImportProblem(
                 None,
-                f"The file has more than {max_rows:,} applications, the most that can be "
-                f"imported here at one time, so nothing was imported. Split it into files of "
-                f"{max_rows:,} applications or fewer (keep the column names on the first line "
-                "of each) and import them one by one, or ask whoever looks after grantpanel "
-                "to import the whole file with the command 'grantpanel import-applications'.",
+                _(
+                    "The file has more than %(most)s applications, the most that can be "
+                    "imported here at one time, so nothing was imported. Split it into files of "
+                    "%(most)s applications or fewer (keep the column names on the first line "
+                    "of each) and import them one by one, or ask whoever looks after grantpanel "
+                    "to import the whole file with the command 'grantpanel import-applications'.",
+                    most=f"{max_rows:,}",
+                ),
             )
         ]
     )
@@ -600,8 +651,14 @@ def import_csv(
             if len(cells) > len(columns):
                 report.add(
                     line,
-                    f"Line {line}: there are {len(cells)} cells but only {len(columns)} column "
-                    "names. Check for a stray comma, or put text with commas in double quotes.",
+                    _(
+                        "Line %(line)s: there are %(cells)s cells but only %(columns)s column "
+                        "names. Check for a stray comma, or put text with commas in double "
+                        "quotes.",
+                        line=line,
+                        cells=len(cells),
+                        columns=len(columns),
+                    ),
                 )
                 continue
             row = _row(columns, cells)
@@ -610,24 +667,38 @@ def import_csv(
             if ref and not reference_problem(ref):
                 if ref in seen:
                     problems.append(
-                        f"reference '{row['reference']}' is also used on line {seen[ref]}: each "
-                        "application needs its own reference"
+                        _(
+                            "reference '%(reference)s' is also used on line %(line)s: each "
+                            "application needs its own reference",
+                            reference=row["reference"],
+                            line=seen[ref],
+                        )
                     )
                 elif ref in existing:
                     problems.append(
-                        f"reference '{row['reference']}' is already used by an application in "
-                        "this round: change it, or leave it empty to get one made for you"
+                        _(
+                            "reference '%(reference)s' is already used by an application in "
+                            "this round: change it, or leave it empty to get one made for you",
+                            reference=row["reference"],
+                        )
                     )
                 else:
                     seen[ref] = line
             for p in problems:
-                report.add(line, f"Line {line}: {p}.")
+                report.add(line, _("Line %(line)s: %(problem)s.", line=line, problem=p))
     if report.total:
         raise report.reject()
     if count == 0:
         raise ImportRejected(
-            [ImportProblem(None, "The file has column names but no applications. Add one "
-                                 "application on each line after the column names.")]
+            [
+                ImportProblem(
+                    None,
+                    _(
+                        "The file has column names but no applications. Add one application "
+                        "on each line after the column names."
+                    ),
+                )
+            ]
         )
 
     # Pass 2, under the round's lock: references again (another request may have added one
@@ -639,8 +710,13 @@ def import_csv(
         if ref in seen:
             report.add(
                 seen[ref],
-                f"Line {seen[ref]}: reference '{now[ref]}' was added to this round by someone "
-                "else a moment ago: change it, or leave it empty to get one made for you.",
+                _(
+                    "Line %(line)s: reference '%(reference)s' was added to this round by "
+                    "someone else a moment ago: change it, or leave it empty to get one made "
+                    "for you.",
+                    line=seen[ref],
+                    reference=now[ref],
+                ),
             )
     if report.total:
         raise report.reject()
@@ -651,7 +727,7 @@ def import_csv(
     first_ref = last_ref = ""
     with closing(_records(stream)) as records:
         next(records)  # the column names
-        for _, cells in records:
+        for _line, cells in records:
             row = _row(columns, cells)
             ref = row.get("reference") or ""
             if not ref:

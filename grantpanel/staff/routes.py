@@ -25,6 +25,7 @@ from flask_wtf import FlaskForm
 
 from grantpanel import lifecycle
 from grantpanel.extensions import db
+from grantpanel.i18n import _, ngettext
 from grantpanel.models import Criterion, Round
 from grantpanel.services import accounts, audit, counting, panel_admin, rounds
 from grantpanel.services import applications as apps_service
@@ -97,7 +98,12 @@ def round_new() -> ResponseReturnValue:
             _form_problem(form, str(e))
         else:
             db.session.commit()
-            flash(f"The round '{rnd.name}' is created. Next, add the criteria for scoring.")
+            flash(
+                _(
+                    "The round '%(name)s' is created. Next, add the criteria for scoring.",
+                    name=rnd.name,
+                )
+            )
             return redirect(url_for("staff.round_detail", round_id=rnd.id))
     return render_template("staff/round_form.html", form=form, rnd=None, rounds=rounds)
 
@@ -139,7 +145,7 @@ def round_edit(round_id: int) -> ResponseReturnValue:
             _form_problem(form, str(e))
         else:
             db.session.commit()
-            flash("The round's settings are saved." if changed else "Nothing was changed.")
+            flash(_("The round's settings are saved.") if changed else _("Nothing was changed."))
             return redirect(url_for("staff.round_detail", round_id=rnd.id))
     return render_template("staff/round_form.html", form=form, rnd=rnd, rounds=rounds)
 
@@ -162,14 +168,14 @@ def round_step(round_id: int, name: str) -> ResponseReturnValue:
         return _render_round(rnd, problem=str(e))
     db.session.commit()
     messages = {
-        "open": "Scoring is open. The seed commitment is shown below and on the public page.",
-        "close": "Scoring is closed. You can now check the count.",
-        "reopen": "Scoring is open again.",
-        "decide": "The decision is confirmed. Publish it when you are ready.",
-        "undo-decision": "The decision is withdrawn. You can check the count again.",
-        "publish": "The decision is published. Anyone can now read and check the record.",
+        "open": _("Scoring is open. The seed commitment is shown below and on the public page."),
+        "close": _("Scoring is closed. You can now check the count."),
+        "reopen": _("Scoring is open again."),
+        "decide": _("The decision is confirmed. Publish it when you are ready."),
+        "undo-decision": _("The decision is withdrawn. You can check the count again."),
+        "publish": _("The decision is published. Anyone can now read and check the record."),
     }
-    flash(messages.get(t.name, f"Done: {t.label}."))
+    flash(messages.get(t.name) or _("Done: %(step)s.", step=t.label))
     return redirect(url_for("staff.round_detail", round_id=rnd.id))
 
 
@@ -205,7 +211,7 @@ def criterion_new(round_id: int) -> ResponseReturnValue:
             _form_problem(form, str(e))
         else:
             db.session.commit()
-            flash(f"The criterion '{crit.name}' is added to the rubric.")
+            flash(_("The criterion '%(name)s' is added to the rubric.", name=crit.name))
             return redirect(url_for("staff.round_detail", round_id=rnd.id) + "#rubric")
     return render_template("staff/criterion_form.html", form=form, rnd=rnd, crit=None)
 
@@ -226,7 +232,7 @@ def criterion_edit(round_id: int, criterion_id: int) -> ResponseReturnValue:
             _form_problem(form, str(e))
         else:
             db.session.commit()
-            flash(f"The criterion '{crit.name}' is saved.")
+            flash(_("The criterion '%(name)s' is saved.", name=crit.name))
             return redirect(url_for("staff.round_detail", round_id=rnd.id) + "#rubric")
     return render_template("staff/criterion_form.html", form=form, rnd=rnd, crit=crit)
 
@@ -242,7 +248,7 @@ def criterion_remove(round_id: int, criterion_id: int) -> ResponseReturnValue:
     except rounds.RoundError as e:
         return _render_round(rnd, problem=str(e))
     db.session.commit()
-    flash(f"The criterion '{crit.name}' is removed from the rubric.")
+    flash(_("The criterion '%(name)s' is removed from the rubric.", name=crit.name))
     return redirect(url_for("staff.round_detail", round_id=rnd.id) + "#rubric")
 
 
@@ -261,7 +267,10 @@ def criterion_move(round_id: int, criterion_id: int, direction: str) -> Response
         return _render_round(rnd, problem=str(e))
     db.session.commit()
     if moved:
-        flash(f"'{crit.name}' is moved {direction}.")
+        if direction == "up":
+            flash(_("'%(name)s' is moved up.", name=crit.name))
+        else:
+            flash(_("'%(name)s' is moved down.", name=crit.name))
     return redirect(url_for("staff.round_detail", round_id=rnd.id) + "#rubric")
 
 
@@ -318,7 +327,13 @@ def application_new(round_id: int) -> ResponseReturnValue:
             _form_problem(form, str(e))
         else:
             db.session.commit()
-            flash(f"Application {app.reference} ('{app.title}') is added.")
+            flash(
+                _(
+                    "Application %(reference)s ('%(title)s') is added.",
+                    reference=app.reference,
+                    title=app.title,
+                )
+            )
             return redirect(url_for("staff.applications", round_id=rnd.id))
     return render_template("staff/application_form.html", form=form, rnd=rnd, app=None,
                            editable=rnd.lifecycle.panel_editable)
@@ -354,7 +369,11 @@ def application_edit(round_id: int, application_id: int) -> ResponseReturnValue:
             _form_problem(form, str(e))
         else:
             db.session.commit()
-            flash(f"Application {app.reference} is saved." if changed else "Nothing was changed.")
+            flash(
+                _("Application %(reference)s is saved.", reference=app.reference)
+                if changed
+                else _("Nothing was changed.")
+            )
             return redirect(
                 url_for("staff.application_detail", round_id=rnd.id, application_id=app.id)
             )
@@ -385,10 +404,12 @@ def application_eligibility(round_id: int, application_id: int) -> ResponseRetur
             _form_problem(form, str(e))
         else:
             db.session.commit()
-            flash(
-                f"Application {app.reference} is marked "
-                f"{'eligible' if app.eligible else 'not eligible'}."
-            )
+            if app.eligible:
+                flash(_("Application %(reference)s is marked eligible.", reference=app.reference))
+            else:
+                flash(
+                    _("Application %(reference)s is marked not eligible.", reference=app.reference)
+                )
             return redirect(
                 url_for("staff.application_detail", round_id=rnd.id, application_id=app.id)
             )
@@ -417,8 +438,20 @@ def applications_import(round_id: int) -> ResponseReturnValue:
             else:
                 rejected = e
                 form.file.errors = [
-                    f"{e} Fix the file and upload it again: the list below shows "
-                    + ("every problem." if not e.unlisted else f"the first {len(e.problems)}.")
+                    _(
+                        "%(problem)s Fix the file and upload it again: the list below shows "
+                        "every problem.",
+                        problem=str(e),
+                    )
+                    if not e.unlisted
+                    else ngettext(
+                        "%(problem)s Fix the file and upload it again: the list below shows "
+                        "the first %(num)d.",
+                        "%(problem)s Fix the file and upload it again: the list below shows "
+                        "the first %(num)d.",
+                        len(e.problems),
+                        problem=str(e),
+                    )
                 ]
             status = 400
         except apps_service.ApplicationError as e:
@@ -426,7 +459,14 @@ def applications_import(round_id: int) -> ResponseReturnValue:
             status = 400
         else:
             db.session.commit()
-            flash(f"{added.count:,} application{'s' if added.count != 1 else ''} imported.")
+            flash(
+                ngettext(
+                    "%(count)s application imported.",
+                    "%(count)s applications imported.",
+                    added.count,
+                    count=f"{added.count:,}",
+                )
+            )
             return redirect(url_for("staff.applications", round_id=rnd.id))
     page = render_template(
         "staff/applications_import.html",
@@ -483,7 +523,13 @@ def member_new(round_id: int) -> ResponseReturnValue:
         else:
             db.session.commit()
             _remember_link(membership.id, token)
-            flash(f"{membership.user.name} is on the panel as {membership.pseudonym}.")
+            flash(
+                _(
+                    "%(name)s is on the panel as %(pseudonym)s.",
+                    name=membership.user.name,
+                    pseudonym=membership.pseudonym,
+                )
+            )
             return redirect(
                 url_for("staff.member_invitation", round_id=rnd.id, membership_id=membership.id)
             )
@@ -505,8 +551,13 @@ def member_invitation(round_id: int, membership_id: int) -> ResponseReturnValue:
         token = panel_admin.new_invitation(membership, current_user)
         db.session.commit()
         _remember_link(membership.id, token)
-        flash(f"A new invitation link is ready for {membership.user.name}. Earlier unused "
-              "links for this round no longer work.")
+        flash(
+            _(
+                "A new invitation link is ready for %(name)s. Earlier unused links for this "
+                "round no longer work.",
+                name=membership.user.name,
+            )
+        )
         return redirect(
             url_for("staff.member_invitation", round_id=rnd.id, membership_id=membership.id)
         )
@@ -573,8 +624,12 @@ def conflict_new(round_id: int) -> ResponseReturnValue:
         else:
             db.session.commit()
             flash(
-                f"The conflict is recorded: {membership.pseudonym} will not score "
-                f"{app.reference}, and any score they gave it is withdrawn."
+                _(
+                    "The conflict is recorded: %(pseudonym)s will not score %(reference)s, and "
+                    "any score they gave it is withdrawn.",
+                    pseudonym=membership.pseudonym,
+                    reference=app.reference,
+                )
             )
             return redirect(url_for("staff.conflicts", round_id=rnd.id))
     return render_template(
@@ -651,7 +706,7 @@ def count(round_id: int) -> ResponseReturnValue:
                 _form_problem(form, str(e))
             else:
                 db.session.commit()
-                flash("The decision is confirmed. Check it below, then publish it.")
+                flash(_("The decision is confirmed. Check it below, then publish it."))
                 return redirect(url_for("staff.count", round_id=rnd.id))
         status = 400 if form.errors or form.form_errors else 200
         return render_template("staff/count.html", **context), status
@@ -800,6 +855,6 @@ def person_erase(member_id: int | None = None, application_id: int | None = None
             _form_problem(form, str(e))
         else:
             db.session.commit()
-            flash("The personal data is erased. Published decision records are unchanged.")
+            flash(_("The personal data is erased. Published decision records are unchanged."))
             return redirect(url_for("staff.person", **person.url_args))
     return _render_person(person, form, 400)

@@ -54,4 +54,4 @@ clean:
 
 # Extract every translatable string into the catalogue template (for translators).
 translations: dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --sort-by-file --add-comments=TRANSLATORS: -o grantpanel/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_ngettext:1,2 --sort-by-file --add-comments=TRANSLATORS: -o grantpanel/translations/messages.pot .

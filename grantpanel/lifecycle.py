@@ -56,6 +56,11 @@ class State:
         return self.public
 
     @property
+    def tag(self) -> str:
+        """The colour class of the state's tag on staff pages ("" for the plain tag)."""
+        return self.key.tag
+
+    @property
     def staff_label(self) -> str:
         return self.key.label
 

@@ -196,13 +196,15 @@ def column_type(enum_cls: type[Vocabulary], length: int, name: str) -> SAEnum:
 class RoundState(Vocabulary):
     """Where a round is in its lifecycle (what each state allows: :mod:`grantpanel.lifecycle`)."""
 
-    DRAFT = "draft", Words(_l("Draft: being set up"), public_label=_l("Not open yet"))
+    DRAFT = "draft", Words(_l("Draft: being set up"), public_label=_l("Not open yet"),
+                           tag="tag-grey")
     OPEN = "open", Words(_l("Open for scoring"), public_label=_l("Panel is scoring"))
     CLOSED = "closed", Words(_l("Scoring closed"),
                              public_label=_l("Panel has finished scoring"))
     DECIDED = "decided", Words(_l("Decided: ready to publish"),
                                public_label=_l("Decision being prepared"))
-    PUBLISHED = "published", Words(_l("Published"), public_label=_l("Decision published"))
+    PUBLISHED = "published", Words(_l("Published"), public_label=_l("Decision published"),
+                                   tag="tag-green")
 
 
 class Role(Vocabulary):

@@ -6,6 +6,8 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+from grantpanel.vocabulary import Role
+
 
 def _create_app() -> Flask:
     from grantpanel import create_app
@@ -29,7 +31,7 @@ def init_db() -> None:
 
 
 @click.command("create-user")
-@click.option("--role", type=click.Choice(["staff", "panel"]), required=True)
+@click.option("--role", type=click.Choice(Role.values()), required=True)
 @click.option("--email", required=True)
 @click.option("--password", required=True)
 @click.option("--name", required=True)
@@ -203,7 +205,7 @@ def import_applications_command(round_id: int, file: str, by_email: str | None) 
     if by_email:
         actor = db.session.scalar(
             select(User).where(
-                func.lower(User.email) == by_email.strip().lower(), User.role == "staff"
+                func.lower(User.email) == by_email.strip().lower(), User.role == Role.STAFF
             )
         )
         if actor is None:

@@ -23,6 +23,7 @@ import voting
 from grantpanel.extensions import db
 from grantpanel.models import Application, Criterion, Membership, Round, User, utcnow
 from grantpanel.services import accounts, conflicts, counting, scoring, transitions
+from grantpanel.vocabulary import RoundState
 
 STAFF_EMAIL = "staff@example.org"
 STAFF_PASSWORD = "demo-staff-2026"
@@ -177,7 +178,7 @@ def _round(
     rnd = Round(
         name=name, purpose=purpose, budget=budget_pounds * 100, currency="GBP",
         involvement=involvement, aggregation="mean", quorum=3, fit_rule=fit_rule,
-        tie_break=["higher_median", "smaller_amount"], state="draft",
+        tie_break=["higher_median", "smaller_amount"], state=RoundState.DRAFT,
         opens_on=opens, closes_on=closes, decision_on=decision,
     )
     db.session.add(rnd)

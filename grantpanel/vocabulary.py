@@ -355,9 +355,9 @@ class SheetStatus(Vocabulary):
 class QueueStatus(Vocabulary):
     """Where an application is in a member's queue."""
 
-    TO_DO = "to do", Words(_l("To do"))
-    DRAFT_SAVED = "draft saved", Words(_l("Draft saved"))
-    SUBMITTED = "submitted", Words(_l("Submitted"))
+    TO_DO = "to do", Words(_l("To do"), tag="tag-grey")
+    DRAFT_SAVED = "draft saved", Words(_l("Draft saved"), tag="tag-yellow")
+    SUBMITTED = "submitted", Words(_l("Submitted"), tag="tag-green")
 
 
 class Outcome(Vocabulary):
@@ -371,7 +371,8 @@ class ResultStatus(Vocabulary):
     """An application's result in the record (``outputs.results[].status``)."""
 
     FUNDED = "funded", Words(_l("Funded"), tag="tag-green")
-    SKIPPED = "skipped", Words(_l("Did not fit the money left"), tag="tag-yellow")
+    SKIPPED = "skipped", Words(_l("Did not fit the money left"), tag="tag-yellow",
+                               staff_label=_l("Does not fit the money left"))
     BELOW_LINE = "below-line", Words(_l("Below the funding line"), tag="tag-grey")
     UNDER_QUORUM = "under-quorum", Words(_l("Too few scores to rank"), tag="tag-red")
     INELIGIBLE = "ineligible", Words(_l("Not eligible"), tag="tag-grey")

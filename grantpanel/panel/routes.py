@@ -35,12 +35,9 @@ from grantpanel.panel.forms import (
     score_sheet_class,
 )
 from grantpanel.services import conflicts, scoring
+from grantpanel.vocabulary import QueueStatus, SheetStatus
 
-STATUS_TAGS = {
-    scoring.TO_DO: "tag-grey",
-    scoring.DRAFT_SAVED: "tag-yellow",
-    scoring.SUBMITTED: "tag-green",
-}
+STATUS_TAGS = {k.value: k.tag for k in QueueStatus}  # see grantpanel.vocabulary
 
 
 def _membership(round_id: int) -> Membership:
@@ -91,7 +88,7 @@ def _autosave_refused(message: str, status: int) -> ResponseReturnValue:
 def _sheet_version(sheet: ScoreSheet | None) -> str:
     """Names the saved state of a sheet, so the page can tell whether its stored copy of
     unsaved answers was made from what the server holds now."""
-    if sheet is None or sheet.status == "withdrawn":
+    if sheet is None or sheet.status == SheetStatus.WITHDRAWN:
         return ""
     return as_utc(sheet.updated_at).isoformat()
 
@@ -283,7 +280,7 @@ def application(round_id: int, application_id: int) -> ResponseReturnValue:
     if autosave:
         return _autosave(m, a, form)
     sheet = scoring.sheet_for(m, a)
-    if request.method == "GET" and sheet is not None and sheet.status != "withdrawn":
+    if request.method == "GET" and sheet is not None and sheet.status != SheetStatus.WITHDRAWN:
         form.load(sheet.scores, sheet.panel_note, sheet.feedback)
 
     if form.validate_on_submit():
@@ -318,7 +315,7 @@ def application(round_id: int, application_id: int) -> ResponseReturnValue:
             )
             return redirect(url_for("panel.application", round_id=round_id, application_id=a.id))
 
-    already_submitted = sheet is not None and sheet.status == "submitted"
+    already_submitted = sheet is not None and sheet.status == SheetStatus.SUBMITTED
     if already_submitted:
         form.submit_scores.label.text = _("Submit my changed scores")
     can_score = scoring.is_open_for_scoring(rnd)
@@ -373,7 +370,7 @@ def submitted(round_id: int, application_id: int) -> ResponseReturnValue:
     except scoring.ScoringError:
         return redirect(url_for("panel.round_queue", round_id=round_id))
     sheet = scoring.sheet_for(m, a)
-    if sheet is None or sheet.status != "submitted":
+    if sheet is None or sheet.status != SheetStatus.SUBMITTED:
         return redirect(url_for("panel.application", round_id=round_id, application_id=a.id))
     items = scoring.queue(m)
     done, total = scoring.progress(items)

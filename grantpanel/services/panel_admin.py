@@ -17,7 +17,7 @@ from grantpanel.extensions import db
 from grantpanel.i18n import _
 from grantpanel.models import Conflict, Invitation, Membership, Round, ScoreSheet, User, utcnow
 from grantpanel.services import accounts, audit, transitions
-from grantpanel.vocabulary import SheetStatus
+from grantpanel.vocabulary import Role, SheetStatus
 
 EDITABLE_STATES = lifecycle.states_where(panel_editable=True)
 
@@ -107,7 +107,7 @@ def _panel_user(*, email: str, name: str, actor: User) -> User:
     if user is None:
         try:
             with db.session.begin_nested():
-                user = accounts.create_user(email=email, name=name, role="panel", actor=actor)
+                user = accounts.create_user(email=email, name=name, role=Role.PANEL, actor=actor)
         except IntegrityError:
             user = None  # made by another request at the same moment: use theirs
         except accounts.AccountError as e:

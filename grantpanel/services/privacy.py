@@ -62,6 +62,7 @@ from grantpanel.models import (
 )
 from grantpanel.services import accounts, audit
 from grantpanel.textcheck import text_problem
+from grantpanel.vocabulary import Role
 
 EXPORT_FORMAT = "grantpanel-personal-data"
 EXPORT_VERSION = 1
@@ -126,7 +127,7 @@ def search_people(query: str, *, limit: int = SEARCH_LIMIT) -> SearchResult:
         return SearchResult([], False)
     users = db.session.scalars(
         select(User)
-        .where(User.role == "panel", or_(_contains(User.name, needle),
+        .where(User.role == Role.PANEL, or_(_contains(User.name, needle),
                                           _contains(User.email, needle)))
         .order_by(func.lower(User.name), User.id)
         .limit(limit + 1)
@@ -179,7 +180,7 @@ def _round_counts(user_ids: list[int]) -> dict[int, int]:
 def get_member(user_id: int) -> User | None:
     """The panel member with this user id (``None`` for staff or nobody)."""
     user = db.session.get(User, user_id)
-    return user if user is not None and user.role == "panel" else None
+    return user if user is not None and user.role == Role.PANEL else None
 
 
 def get_application(application_id: int) -> Application | None:
@@ -431,7 +432,7 @@ def _blank(column: Any, condition: ColumnElement[bool]) -> int:
 def erase_member(user: User, actor: User | None, *, reason: str) -> Erasure:
     """Erase panel member ``user``'s personal data (see module doc). Cannot be undone."""
     reason = clean_reason(reason)
-    if user.role != "panel":
+    if user.role != Role.PANEL:
         raise PrivacyError(
             _("Only a panel member's data can be erased here, not a staff account.")
         )
@@ -538,7 +539,7 @@ def apply_retention(days: int, *, dry_run: bool = False,
     ).all())
     candidates = (
         select(User)
-        .where(User.role == "panel", User.erased_at.is_(None),
+        .where(User.role == Role.PANEL, User.erased_at.is_(None),
                exists().where(Membership.user_id == User.id,
                               Membership.round_id.in_(old_rounds)))
     )

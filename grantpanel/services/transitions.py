@@ -55,7 +55,7 @@ def move(rnd: Round, name: str, actor: User | None, **detail: Any) -> lifecycle.
         ),
     )
     if result.rowcount != 1:
-        raise lifecycle.AlreadyDoneError(t.done)
+        raise lifecycle.AlreadyDoneError(t.done_text)
     set_committed_value(rnd, "state", t.target)
     audit.record(
         f"round.{t.name}", actor=actor, round_id=rnd.id, source=t.source, target=t.target, **detail

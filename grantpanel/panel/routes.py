@@ -117,7 +117,7 @@ REASON_HINT = _l(
     "already have been seen. "
     "Tell us briefly why. Your reason is published with the decision (not your name), so do "
     "not include names or private details. Up to %(max)s characters.",
-    max=f"{conflicts.REASON_MAX_LENGTH:,}",
+    max=format(conflicts.REASON_MAX_LENGTH, ","),
 )
 
 _F = TypeVar("_F", bound=FlaskForm)

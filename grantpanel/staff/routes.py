@@ -757,7 +757,7 @@ class _Person:
     kind: str  # "member" | "applicant"
     subject: Any  # the User, or the Application in the URL
     applications: list[Any]  # the applicant's applications; for a member, ones with their email
-    url_args: dict[str, int]
+    url_args: dict[str, Any]  # url_for keyword arguments (an id)
 
     @property
     def is_member(self) -> bool:

@@ -112,7 +112,7 @@ class RoundForm(BaseForm):
     budget = StringField(
         _l("Budget"),
         description=_l("The total to give out, like 5,000 or 5000.50."),
-        validators=[limit(rounds.MONEY_MAX_LENGTH, "the budget")],
+        validators=[limit(rounds.MONEY_MAX_LENGTH, _l("the budget"))],
     )
     involvement = RadioField(
         _l("How much say does the panel have?"),
@@ -246,7 +246,7 @@ class CriterionForm(BaseForm):
         description=_l("What to look for when scoring this, in plain English."),
         validators=[
             DataRequired(_l("Write a sentence of guidance for the panel.")),
-            limit(rounds.GUIDANCE_MAX_LENGTH, "the guidance"),
+            limit(rounds.GUIDANCE_MAX_LENGTH, _l("the guidance")),
         ],
     )
     weight = WholeNumberField(
@@ -314,7 +314,7 @@ class ApplicationForm(BaseForm):
             "Leave empty to get the next one, like A-004. Up to %(num)s characters.",
             num=apps_service.MAX_REFERENCE,
         ),
-        validators=[Optional(), limit(apps_service.MAX_REFERENCE, "the reference")],
+        validators=[Optional(), limit(apps_service.MAX_REFERENCE, _l("the reference"))],
     )
     applicant_name = StringField(
         _l("Applicant's name or group"),
@@ -323,18 +323,18 @@ class ApplicationForm(BaseForm):
             num=apps_service.MAX_NAME,
         ),
         validators=[DataRequired(_l("Enter the applicant's name.")),
-                    limit(apps_service.MAX_NAME, "the name")],
+                    limit(apps_service.MAX_NAME, _l("the name"))],
     )
     contact_email = EmailField(
         _l("Contact email (optional)"),
         description=_l("Private."),
-        validators=[Optional(), limit(apps_service.MAX_EMAIL, "the email address")],
+        validators=[Optional(), limit(apps_service.MAX_EMAIL, _l("the email address"))],
     )
     title = StringField(
         _l("Title"),
         description=_l("Public. Up to %(num)s characters.", num=apps_service.MAX_TITLE),
         validators=[DataRequired(_l("Enter a title for the application.")),
-                    limit(apps_service.MAX_TITLE, "the title")],
+                    limit(apps_service.MAX_TITLE, _l("the title"))],
     )
     summary = TextAreaField(
         _l("Summary"),
@@ -343,7 +343,7 @@ class ApplicationForm(BaseForm):
             num=f"{apps_service.MAX_SUMMARY:,}",
         ),
         validators=[DataRequired(_l("Write a short summary of the project.")),
-                    limit(apps_service.MAX_SUMMARY, "the summary")],
+                    limit(apps_service.MAX_SUMMARY, _l("the summary"))],
     )
     answers = TextAreaField(
         _l("Answers to the application questions (optional)"),
@@ -351,10 +351,10 @@ class ApplicationForm(BaseForm):
             "Shown to the panel, not published. Up to %(num)s characters.",
             num=f"{apps_service.MAX_ANSWERS:,}",
         ),
-        validators=[limit(apps_service.MAX_ANSWERS, "the answers")],
+        validators=[limit(apps_service.MAX_ANSWERS, _l("the answers"))],
     )
     amount = StringField(_l("Amount asked for"), description=_l("Like 1500 or 1,500.00."),
-                         validators=[limit(apps_service.MAX_AMOUNT_TEXT, "the amount")])
+                         validators=[limit(apps_service.MAX_AMOUNT_TEXT, _l("the amount"))])
     submit = SubmitField(_l("Save the application"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -423,7 +423,7 @@ class EligibilityForm(BaseForm):
             "Needed when the application is not eligible. Say which rule it does not "
             "meet; the applicant may see this."
         ),
-        validators=[limit(ELIGIBILITY_REASON_MAX_LENGTH, "the reason")],
+        validators=[limit(ELIGIBILITY_REASON_MAX_LENGTH, _l("the reason"))],
     )
     submit = SubmitField(_l("Save the eligibility decision"))
 
@@ -477,7 +477,7 @@ class MemberForm(BaseForm):
             "Private. Anything that helps the person take part, like large print, a "
             "phone call instead of email, or extra time."
         ),
-        validators=[limit(ACCESS_NEEDS_MAX_LENGTH, "the access needs")],
+        validators=[limit(ACCESS_NEEDS_MAX_LENGTH, _l("the access needs"))],
     )
     submit = SubmitField(_l("Add to the panel"))
 
@@ -514,7 +514,7 @@ class ConflictForm(BaseForm):
             "include names or private details. Up to %(num)s characters.",
             num=f"{conflicts_service.REASON_MAX_LENGTH:,}",
         ),
-        validators=[limit(conflicts_service.REASON_MAX_LENGTH, "the reason")],
+        validators=[limit(conflicts_service.REASON_MAX_LENGTH, _l("the reason"))],
     )
     submit = SubmitField(_l("Record the conflict"))
 

@@ -28,7 +28,15 @@ from grantpanel import lifecycle
 from grantpanel.extensions import db
 from grantpanel.i18n import LANGUAGES, N_, _
 from grantpanel.models import PublishedRecord, Round
-from grantpanel.vocabulary import DeclaredBy, Involvement, ResultStatus, RoundState, TieBreak
+from grantpanel.vocabulary import (
+    Aggregation,
+    DeclaredBy,
+    FitRule,
+    Involvement,
+    ResultStatus,
+    RoundState,
+    TieBreak,
+)
 
 # What a state shows the public: grantpanel.lifecycle. The words below live in
 # grantpanel.vocabulary; these tables (lazy text) are kept for the templates that read them.
@@ -157,18 +165,18 @@ def method_explanation(rules: dict[str, Any]) -> str:
         explanation = None
     if explanation:
         return explanation
-    chain = [str(TIE_BREAK_LABELS.get(k, k)) for k in rules.get("tie_break", ["draw"])]
-    tie_break = chain[0] if chain else str(TIE_BREAK_LABELS["draw"])
+    chain = [str(TIE_BREAK_LABELS.get(k, k)) for k in rules.get("tie_break", [TieBreak.DRAW])]
+    tie_break = chain[0] if chain else TieBreak.DRAW.public_label
     for step in chain[1:]:
         tie_break = _("%(first)s, then %(next)s", first=tie_break, next=step)
     return _(
         FALLBACK_METHOD_EXPLANATION,
-        aggregation=_("median") if rules.get("aggregation") == "median" else _("mean (average)"),
+        aggregation=_("median") if rules.get("aggregation") == Aggregation.MEDIAN else _("mean (average)"),
         quorum=rules.get("quorum", _("the required number of")),
         tie_break=tie_break,
         fit_rule=(
             _("funding stops at the first application that does not fit the money left")
-            if rules.get("fit_rule") == "stop"
+            if rules.get("fit_rule") == FitRule.STOP
             else _(
                 "an application that does not fit the money left is skipped, and the next "
                 "one that fits is funded"

@@ -194,7 +194,7 @@ SETTING_FIELDS = (
 
 def _stored_chain(chain: Any) -> list[str]:
     """Stored as declared: the chosen tie-breaks, then ``"draw"`` (always last)."""
-    return [*[str(k) for k in chain or [] if k != "draw"], "draw"]
+    return [*[str(k) for k in chain or [] if k != TieBreak.DRAW], TieBreak.DRAW.value]
 
 
 def tie_break_problem(chain: list[str]) -> str | None:
@@ -262,7 +262,7 @@ def _check_settings(values: dict[str, Any]) -> None:
         problems.append(
             _("Choose what happens when an application does not fit the money left.")
         )
-    tb = tie_break_problem([k for k in values.get("tie_break") or [] if k != "draw"])
+    tb = tie_break_problem([k for k in values.get("tie_break") or [] if k != TieBreak.DRAW])
     if tb:
         problems.append(tb)
     problems.extend(

@@ -38,7 +38,7 @@ from grantpanel.services import applications as apps_service
 from grantpanel.services import conflicts as conflicts_service
 from grantpanel.services import rounds
 from grantpanel.textcheck import text_problem
-from grantpanel.vocabulary import ConflictCategory, TieBreak
+from grantpanel.vocabulary import Aggregation, ConflictCategory, FitRule, Involvement, TieBreak
 
 NO_TIE_BREAK = ""
 
@@ -117,7 +117,7 @@ class RoundForm(BaseForm):
     involvement = RadioField(
         _l("How much say does the panel have?"),
         choices=_choice_labels(rounds.INVOLVEMENT_LEVELS),
-        default="co-production",
+        default=Involvement.CO_PRODUCTION.value,
         description=_l(
             "Only co-production makes the panel's decision binding. The published "
             "decision states this level in plain words."
@@ -127,7 +127,7 @@ class RoundForm(BaseForm):
     aggregation = RadioField(
         _l("How are the panel's scores combined for each application?"),
         choices=_choice_labels(rounds.AGGREGATIONS),
-        default="mean",
+        default=Aggregation.MEAN.value,
         validators=[InputRequired(_l("Choose mean or median."))],
     )
     quorum = WholeNumberField(
@@ -153,14 +153,14 @@ class RoundForm(BaseForm):
     fit_rule = RadioField(
         _l("If the next application does not fit in the money left"),
         choices=_choice_labels(rounds.FIT_RULES),
-        default="skip",
+        default=FitRule.SKIP.value,
         validators=[
             InputRequired(_l("Choose what happens when an application does not fit."))
         ],
     )
-    tie_break_1 = SelectField(_l("First, prefer"), default="higher_median")
-    tie_break_2 = SelectField(_l("Then prefer"), default="more_scores")
-    tie_break_3 = SelectField(_l("Then prefer"), default="smaller_amount")
+    tie_break_1 = SelectField(_l("First, prefer"), default=TieBreak.HIGHER_MEDIAN.value)
+    tie_break_2 = SelectField(_l("Then prefer"), default=TieBreak.MORE_SCORES.value)
+    tie_break_3 = SelectField(_l("Then prefer"), default=TieBreak.SMALLER_AMOUNT.value)
     tie_break_4 = SelectField(_l("Then prefer"), default=NO_TIE_BREAK)
     opens_on = PlainDateField(_l("Scoring opens on"), validators=[Optional()])
     closes_on = PlainDateField(_l("Scoring closes on"), validators=[Optional()])

@@ -38,8 +38,10 @@ def create_app(config: Any | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from grantpanel import models  # noqa: F401  (tables must be known to Flask-Migrate)
-    from grantpanel import i18n
+    from grantpanel import (
+        i18n,
+        models,  # noqa: F401  (tables must be known to Flask-Migrate)
+    )
     from grantpanel.extensions import csrf, db, limiter, login_manager, migrate
     from grantpanel.services.accounts import load_user
 
@@ -50,7 +52,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     i18n.init_app(app)
     login_manager.login_view = "auth.sign_in"
-    login_manager.login_message = "Sign in to see that page."
+    # Flask-Login flashes this after translating it with localize_callback (a lazy string
+    # cannot go into the session cookie).
+    login_manager.login_message = i18n.N_("Sign in to see that page.")
+    login_manager.localize_callback = i18n._
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)

@@ -24,11 +24,12 @@ MESSAGES = {
     ),
     405: (_l("That action is not allowed here"), _l("Go back and use the buttons on the page.")),
     413: (
-        _l("That file is too large"),
+        _l("That was too large to send"),
         _l(
-            "Files must be smaller than %(max_upload_mb)s MB. Split the file into smaller "
-            "parts and upload each one, or ask whoever looks after grantpanel to import it "
-            "with the command 'grantpanel import-applications'."
+            "A file must be smaller than %(max_upload_mb)s MB, and typed text must fit the "
+            "limit shown under each box. Go back: for a file, split it into smaller parts and "
+            "upload each one, or ask whoever looks after grantpanel to import it with the "
+            "command 'grantpanel import-applications'; for typed text, shorten it."
         ),
     ),
     429: (

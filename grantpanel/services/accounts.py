@@ -173,7 +173,7 @@ def end_sessions(user: User) -> None:
 def load_user(session_id: str) -> User | None:
     """Flask-Login loader: ``"<id>:<nonce>"``; a stale nonce loads nobody."""
     user_id, _, nonce = session_id.partition(":")
-    if not user_id.isdigit() or not nonce:
+    if not user_id.isascii() or not user_id.isdigit() or not nonce:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not secrets.compare_digest(user.session_nonce, nonce):

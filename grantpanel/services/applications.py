@@ -33,13 +33,13 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from flask_babel import LazyString
-from sqlalchemy import Select, exists, func, insert, select, update
+from sqlalchemy import Select, exists, func, insert, select
 
 from grantpanel import lifecycle
 from grantpanel.extensions import db
 from grantpanel.i18n import _, _l, ngettext
 from grantpanel.models import Application, Round, User
-from grantpanel.services import audit
+from grantpanel.services import audit, locks
 from grantpanel.services.rounds import CURRENCY_UNITS, MoneyError, parse_money
 from grantpanel.textcheck import CONTROL_CHARACTERS, text_problem
 
@@ -262,20 +262,10 @@ class ReferenceAllocator:
 
 
 def _lock_round(rnd: Round) -> None:
-    """Hold the round's lock until the transaction ends, and re-read the round's state.
-
-    PostgreSQL: ``SELECT ... FOR UPDATE`` on the round's row. SQLite has no row locks and
-    ignores ``FOR UPDATE``, so a no-op ``UPDATE`` of the row takes SQLite's write lock
-    instead; either way a second request waits here until the first commits, then reads
-    what it wrote.
-    """
-    if db.session.get_bind().dialect.name != "postgresql":
-        db.session.execute(
-            update(Round.__table__).where(Round.__table__.c.id == rnd.id).values(
-                id=Round.__table__.c.id
-            )
-        )
-    db.session.refresh(rnd, ["state"], with_for_update=True)
+    """Hold the round's lock until the transaction ends, and re-read the round's state
+    (:func:`grantpanel.services.locks.lock_one`: ``FOR UPDATE`` on PostgreSQL, the database
+    write lock on SQLite), so a second request waits here until the first commits."""
+    locks.lock_one(Round, Round.id == rnd.id)
 
 
 def _require_editable(rnd: Round) -> None:

@@ -746,8 +746,6 @@ from flask import Response as FileResponse  # noqa: E402
 from grantpanel.services import privacy  # noqa: E402
 from grantpanel.staff.forms import EraseForm, PeopleSearchForm  # noqa: E402
 
-_LARGEST_ID = 2**31 - 1  # ids beyond the database's integer range name nobody
-
 
 @dataclass(frozen=True)
 class _Person:
@@ -776,8 +774,6 @@ class _Person:
 
 
 def _person_or_404(member_id: int | None, application_id: int | None) -> _Person:
-    if max(member_id or 0, application_id or 0) > _LARGEST_ID:
-        abort(404)
     if member_id is not None:
         user = privacy.get_member(member_id)
         if user is None:

@@ -246,8 +246,8 @@ def test_an_upload_over_the_size_limit_gets_a_page_naming_the_limit(
     resp = client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
     page = text(resp)
     assert resp.status_code == 413
-    assert "That file is too large" in page
-    assert "Files must be smaller than 1 MB." in page
+    assert "That was too large to send" in page
+    assert "A file must be smaller than 1 MB" in page
     assert "grantpanel import-applications" in page
     assert _count(rnd.id) == 0
 

@@ -1,12 +1,20 @@
-"""Small helpers for client tests: read a form's CSRF token, post a form with it."""
+"""Small helpers for client tests: read a form's CSRF token, post a form with it; a scratch
+PostgreSQL database for tests that need one of their own."""
 
 from __future__ import annotations
 
 import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, make_url
+from sqlalchemy import text as sql
 from werkzeug.test import TestResponse
+
+from config import normalise_database_url
 
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
@@ -41,3 +49,22 @@ def submit(
     payload = dict(data or {})
     payload["csrf_token"] = csrf_token(client, form_url or url)
     return client.post(url, data=payload, follow_redirects=follow_redirects, **kwargs)
+
+
+@contextmanager
+def scratch_postgres_database(url: str, prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server ``url`` names, dropped afterwards.
+
+    Yields its URL. For tests that need a database of their own (migrations, restores).
+    """
+    base = make_url(normalise_database_url(url))
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sql(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

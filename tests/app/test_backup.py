@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 from flask import Flask
-from sqlalchemy import Column, MetaData, String, Table, create_engine, make_url, select, text
+from sqlalchemy import Column, MetaData, String, Table, make_url, select, text
 
 import voting
 from config import TestingConfig, normalise_database_url
@@ -28,7 +27,7 @@ from grantpanel.demo import STAFF_EMAIL, STAFF_PASSWORD, load_demo
 from grantpanel.extensions import db
 from grantpanel.models import AuditEvent, PublishedRecord, User
 from grantpanel.services import accounts, backup
-from tests.helpers import post_form
+from tests.helpers import post_form, scratch_postgres_database
 
 
 @pytest.fixture()
@@ -37,17 +36,8 @@ def postgres_url() -> Iterator[str]:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url.startswith(("postgres://", "postgresql")):
         pytest.skip("the PostgreSQL leg needs DATABASE_URL to name a PostgreSQL server")
-    base = make_url(normalise_database_url(url))
-    name = f"{base.database}_{secrets.token_hex(4)}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(url, make_url(normalise_database_url(url)).database or "gp") as db_url:
+        yield db_url
 
 
 def _app(url: str) -> Flask:

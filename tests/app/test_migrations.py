@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import create_engine, inspect
 
-from config import TestingConfig, normalise_database_url
+from config import TestingConfig
 from grantpanel import create_app
 from grantpanel.extensions import db
+from tests.helpers import scratch_postgres_database
 
 
 @pytest.fixture()
@@ -24,17 +24,8 @@ def fresh_url(tmp_path) -> Iterator[str]:
     if not url:
         yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
         return
-    base = make_url(normalise_database_url(url))
-    name = f"gp_migrations_{secrets.token_hex(4)}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(url, "gp_migrations") as db_url:
+        yield db_url
 
 
 def test_migrations_match_models_and_downgrade_cleanly(fresh_url: str) -> None:

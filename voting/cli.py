@@ -1,13 +1,18 @@
 """Command line for the voting library.
 
     python -m voting verify RECORD.json
+    python -m voting verify --chain R1.json R2.json ...
     python -m voting tabulate --method METHOD [--seats N] [--budget B] [--utility cost|approval] FILE
     python -m voting methods
 
-``verify`` reads the record's ``schema_version`` and checks it by the rules of that version
-(1, frozen, or 2; see ``docs/record-format.md``); an unknown version is a mismatch that names
-it.  It exits 0 when every check passes and 1 on the first mismatch (named); 2 on a file
-that cannot be read.  The same command runs from the single-file verifier the app serves:
+``verify`` first checks the file is exactly the record's canonical JSON bytes (a pretty-printed
+or re-saved copy is refused, saying so) and that ``applications`` are sorted by id; then it
+reads the record's ``schema_version`` and checks it by the rules of that version (1, frozen,
+or 2; see ``docs/record-format.md``); an unknown version is a mismatch that names it.  A
+per-application field is named by the application's id (``outputs.applications[id=A-004].mean``).
+It exits 0 when every check passes and 1 on the first mismatch (named); 2 on a file that
+cannot be read.  ``--chain`` verifies each file, then that each record's ``previous_digest``
+is the digest of the one before, naming the files of a fork or a gap.  The same command runs from the single-file verifier the app serves:
 ``python3 grantpanel-verify.pyz verify RECORD.json``.
 
 ``tabulate`` counts a ballot file and prints JSON: ``winners`` (the elected or funded options,
@@ -35,27 +40,68 @@ from typing import Any
 from voting.errors import VotingError
 
 
-def _verify(path: str) -> int:
-    from voting.record import verify_record
+def _verify_file(path: str) -> tuple[int, Any]:
+    """Verify one file, printing its checks: (exit status, the record or None)."""
+    from voting.record import name_by_id, verify_record_bytes
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            record = json.load(fh)
+        with open(path, "rb") as fh:
+            data = fh.read()
     except OSError as e:
         print(f"Cannot read {path}: {e.strerror}.", file=sys.stderr)
-        return 2
+        return 2, None
+    try:
+        record = json.loads(data.decode("utf-8").removeprefix("\ufeff"))
+    except UnicodeDecodeError as e:
+        print(f"{path} is not UTF-8 text: {e.reason} at byte {e.start}.", file=sys.stderr)
+        return 2, None
     except json.JSONDecodeError as e:
         print(f"{path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}.",
               file=sys.stderr)
-        return 2
-    report = verify_record(record)
+        return 2, None
+    report = verify_record_bytes(data)
     for line in report.checks:
         print(f"checked: {line}")
     if report.ok:
+        return 0, record
+    if report.mismatch == "file":
+        print(f"NOT CANONICAL: {path}: {report.message}", file=sys.stderr)
+    else:
+        where = name_by_id(record, report.mismatch or "record")
+        print(f"MISMATCH at {where}: {report.message}", file=sys.stderr)
+    return 1, None
+
+
+def _verify(path: str) -> int:
+    status, _ = _verify_file(path)
+    if status == 0:
         print("OK: the record verifies. Every output matches its inputs and rules.")
-        return 0
-    print(f"MISMATCH at {report.mismatch}: {report.message}", file=sys.stderr)
-    return 1
+    return status
+
+
+def _verify_chain(paths: Sequence[str]) -> int:
+    from voting.record import check_chain
+
+    records: list[tuple[str, Any]] = []
+    worst = 0
+    for path in paths:
+        print(f"== {path}")
+        status, record = _verify_file(path)
+        worst = max(worst, status)
+        if status == 0:
+            print(f"OK: {path} verifies.")
+            records.append((path, record))
+    if worst:
+        print("FAILED: not every record verifies; the chain was not checked.", file=sys.stderr)
+        return worst
+    problems = check_chain(records)
+    for problem in problems:
+        print(f"CHAIN: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"OK: the chain of {len(records)} records holds: each record's previous_digest is "
+          "the digest of the one before.")
+    return 0
 
 
 _BUDGET_FILE_HINT = "a Pabulib .pb file"
@@ -157,7 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=_prog(), description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     v = sub.add_parser("verify", help="check a published decision record")
-    v.add_argument("record")
+    v.add_argument("--chain", action="store_true",
+                   help="check several records, oldest first, and that they form one chain")
+    v.add_argument("record", nargs="+")
     t = sub.add_parser("tabulate", help="count a PrefLib or Pabulib file")
     t.add_argument("--method", required=True)
     t.add_argument("--seats", type=int, default=None)
@@ -171,7 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "verify":
-        return _verify(args.record)
+        if args.chain:
+            return _verify_chain(args.record)
+        if len(args.record) != 1:
+            build_parser().error("verify takes one RECORD.json (use --chain for several)")
+        return _verify(args.record[0])
     if args.command == "methods":
         from voting.registry import METHODS
 

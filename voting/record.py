@@ -15,6 +15,11 @@ build_record     a complete, sealed record from the input sections (schema 1 or 
 record_outputs   the ``outputs`` section for the inputs' schema version
 verify_record    dispatch on ``schema_version``; recompute everything and report the first
                  mismatch (never raises)
+verify_record_bytes  a published file: exactly the canonical bytes, applications sorted by
+                 id, then :func:`verify_record` (what ``python -m voting verify`` runs)
+check_chain      records in chain order: each ``previous_digest`` is the digest of the one
+                 before; forks and gaps named by file
+name_by_id       a mismatch path with list positions replaced by the item's ``id``
 VerifyReport     the named, immutable result of :func:`verify_record`
 
 Decision rule (``apply_overrides``): the funded list is the computed ``outputs.funding.funded``
@@ -62,7 +67,8 @@ from voting.panel import INPUT_KEYS, InputError, decide_round
 
 __all__ = ["CURRENT_SCHEMA_VERSION", "DECLARED_BY", "OUTCOMES", "RECORD_KEYS", "REASON_MAX_LENGTH",
            "SCHEMA_VERSIONS", "VerifyReport", "WHEN", "apply_overrides", "build_record",
-           "canonical_json", "record_digest", "record_outputs", "verify_record"]
+           "canonical_json", "check_chain", "name_by_id", "record_digest", "record_outputs",
+           "verify_record", "verify_record_bytes"]
 
 #: The top-level keys of a record (schema versions 1 and 2 alike), inputs first.
 RECORD_KEYS = ("schema_version", "voting_version", "organisation", *INPUT_KEYS[1:], "outputs",
@@ -649,3 +655,111 @@ def verify_record(record: Any) -> VerifyReport:
                             message=f"the record could not be read ({type(e).__name__}: {e})")
     return VerifyReport(ok=True, checks=checks, mismatch=None,
                         message="every output, the decision and the digest match the inputs")
+
+
+# --------------------------------------------------------------------------- published files
+
+
+def verify_record_bytes(data: bytes) -> VerifyReport:
+    """Check a published record file: its bytes, then its contents (:func:`verify_record`).
+
+    The file must be exactly :func:`canonical_json` of the record it holds (UTF-8, no
+    byte-order mark, no trailing newline: what the app serves); a pretty-printed or re-encoded
+    copy fails at ``file``.  ``applications`` must be sorted by ``id`` (strictly ascending by
+    Unicode code point); an item out of order fails at ``applications[i].id``.  Never raises.
+    """
+    try:
+        text = data.decode("utf-8")
+        record = json.loads(text.removeprefix("\ufeff"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        return VerifyReport(ok=False, mismatch="file",
+                            message=f"the file is not UTF-8 JSON ({e})")
+    try:
+        canonical: bytes | None = canonical_json(record)
+    except VotingError:
+        canonical = None  # a float or the like: verify_record names where it is
+    if canonical is not None and canonical != data:
+        return VerifyReport(
+            ok=False, mismatch="file",
+            message="the file is not in canonical form (it may have been re-saved or "
+                    "pretty-printed by an editor); download the record again: the published "
+                    "file is exactly the canonical JSON bytes")
+    checks = ["the file is exactly the record's canonical JSON bytes"]
+    apps = record.get("applications") if isinstance(record, Mapping) else None
+    if isinstance(apps, list):
+        ids = [a.get("id") if isinstance(a, Mapping) else None for a in apps]
+        for i in range(1, len(ids)):
+            a, b = ids[i - 1], ids[i]
+            if isinstance(a, str) and isinstance(b, str) and not a < b:
+                return VerifyReport(ok=False, checks=checks, mismatch=f"applications[{i}].id",
+                                    message=f"applications must be sorted by id: {_show(b)} "
+                                            f"comes after {_show(a)}")
+        checks.append("applications sorted by id")
+    report = verify_record(record)
+    return VerifyReport(ok=report.ok, checks=[*checks, *report.checks],
+                        mismatch=report.mismatch, message=report.message)
+
+
+_POSITION_RE = re.compile(r"\[(\d+)\]")
+
+
+def name_by_id(record: Any, path: str) -> str:
+    """``path`` with each list position whose item in ``record`` has a text ``id`` written as
+    ``[id=...]``: ``outputs.applications[3].mean`` -> ``outputs.applications[id=A-004].mean``.
+    Other positions, and paths that do not lead through ``record``, are left as they are."""
+    out: list[str] = []
+    node: Any = record
+    for part in re.split(r"(\[\d+\])|\.", path):
+        if not part:
+            continue
+        match = _POSITION_RE.fullmatch(part)
+        if match:
+            i = int(match.group(1))
+            node = node[i] if isinstance(node, list) and i < len(node) else None
+            ident = node.get("id") if isinstance(node, Mapping) else None
+            out.append(f"[id={ident}]" if isinstance(ident, str) else part)
+        else:
+            node = node.get(part) if isinstance(node, Mapping) else None
+            out.append(("." if out else "") + part)
+    return "".join(out)
+
+
+def check_chain(records: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
+    """The problems with ``records`` as a chain, in the order given, each naming its files.
+
+    ``records`` are ``(file name, record)`` pairs, each already verified on its own.  The
+    first record may have any ``previous_digest``; each later one's must be the ``digest`` of
+    the one before.  A fork is two records with the same ``previous_digest``; a gap is a later
+    record whose ``previous_digest`` names no record in the list; a record whose
+    ``previous_digest`` names another record than the one before it is out of order.  An
+    empty list means the chain holds.
+    """
+    problems: list[str] = []
+    by_digest: dict[Any, str] = {}
+    for name, record in records:
+        if record["digest"] in by_digest:
+            problems.append(f"{name} and {by_digest[record['digest']]} are the same record "
+                            f"(digest {_short(record['digest'])})")
+        by_digest.setdefault(record["digest"], name)
+    by_previous: dict[Any, str] = {}
+    for name, record in records:
+        previous = record["previous_digest"]
+        if previous in by_previous:
+            what = "no record (both say they are the first)" if previous is None \
+                else _short(previous)
+            problems.append(f"fork: {by_previous[previous]} and {name} both follow {what}")
+        else:
+            by_previous[previous] = name
+    for (before_name, before), (name, record) in zip(records, records[1:], strict=False):
+        previous = record["previous_digest"]
+        if previous == before["digest"]:
+            continue
+        if previous is None or previous not in by_digest:
+            problems.append(f"gap: {name} follows "
+                            f"{'no record' if previous is None else _short(previous)}, which "
+                            f"is not in the list (expected {before_name}, digest "
+                            f"{_short(before['digest'])})")
+        else:
+            problems.append(f"out of order: {name} follows {by_digest[previous]}, not "
+                            f"{before_name} (list the records oldest first)")
+    return problems

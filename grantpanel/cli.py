@@ -192,23 +192,17 @@ def import_applications_command(round_id: int, file: str, by_email: str | None) 
     files. On any problem nothing is imported, the problems are listed with their line
     numbers and the command exits with status 1.
     """
-    from sqlalchemy import func, select
-
     from grantpanel.extensions import db
-    from grantpanel.models import Round, User
+    from grantpanel.services import accounts, rounds
     from grantpanel.services import applications as apps_service
 
-    rnd = db.session.get(Round, round_id)
+    rnd = rounds.get_round_or_none(round_id)
     if rnd is None:
         raise click.ClickException(f"There is no round {round_id}. Check the round's number.")
     actor = None
     if by_email:
-        actor = db.session.scalar(
-            select(User).where(
-                func.lower(User.email) == by_email.strip().lower(), User.role == Role.STAFF
-            )
-        )
-        if actor is None:
+        actor = accounts.find_user_by_email(by_email)
+        if actor is None or actor.role != Role.STAFF:
             raise click.ClickException(f"There is no staff account with the email {by_email}.")
     try:
         with open(file, "rb") as fh:

@@ -376,11 +376,7 @@ def web_section(quick: bool) -> int:
     message, when PostgreSQL is not reachable."""
     from benchmarks import web
 
-    try:
-        return web.section(quick=quick)
-    except Exception as e:  # report, do not hide the other sections' results
-        print(f"\nweb section error: {type(e).__name__}: {e}")
-        return 1
+    return _guarded("web", lambda: web.section(quick=quick))
 
 
 def imports_section(quick: bool, args: list[str]) -> int:
@@ -391,10 +387,17 @@ def imports_section(quick: bool, args: list[str]) -> int:
 
     if "--skip-imports" in args:
         return 0
+    return _guarded(
+        "imports", lambda: imports.section(quick=quick, postgres=imports.postgres_url(args))
+    )
+
+
+def _guarded(name: str, run: Callable[[], int]) -> int:
+    """Run one section; an error is reported (and fails the run) without hiding the others'."""
     try:
-        return imports.section(quick=quick, postgres=imports.postgres_url(args))
-    except Exception as e:  # report, do not hide the other sections' results
-        print(f"\nimports section error: {type(e).__name__}: {e}")
+        return run()
+    except Exception as e:
+        print(f"\n{name} section error: {type(e).__name__}: {e}")
         return 1
 
 

@@ -300,10 +300,6 @@ def _after_close(inputs: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _outputs_1(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    return decide_round(inputs)
-
-
 def _outputs_2(inputs: Mapping[str, Any]) -> dict[str, Any]:
     _check_conflicts_2(inputs.get("conflicts"))
     try:
@@ -316,7 +312,7 @@ def _outputs_2(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 #: Each schema version's counting: the ``outputs`` section from the input sections.
-_OUTPUTS: dict[int, Callable[[Mapping[str, Any]], dict[str, Any]]] = {1: _outputs_1,
+_OUTPUTS: dict[int, Callable[[Mapping[str, Any]], dict[str, Any]]] = {1: decide_round,
                                                                        2: _outputs_2}
 #: The schema versions this library builds and verifies.
 SCHEMA_VERSIONS = tuple(sorted(_OUTPUTS))
@@ -586,38 +582,23 @@ def _recount(count: Callable[[Mapping[str, Any]], dict[str, Any]],
         raise _Mismatch("record", f"the inputs cannot be counted: {e}") from None
 
 
-def _verify_schema_1(record: Mapping[str, Any], checks: list[str]) -> None:
-    """Schema 1 (frozen): sections, seed, outputs, decision, digest."""
-    _check_schema(record, 1, checks)
+def _verify_version(record: Mapping[str, Any], version: int, checks: list[str]) -> None:
+    """One schema version's steps (docs/record-format.md): sections, seed, outputs counted by
+    that version's rules (:data:`_OUTPUTS`), decision, digest.  Schema 2's outputs add
+    ``after_close``, reported after the recount."""
+    _check_schema(record, version, checks)
     _check_seed(record, checks)
-    outputs = _recount(_outputs_1, record)
+    outputs = _recount(_OUTPUTS[version], record)
     _check_outputs(record, outputs, checks)
+    if "after_close" in outputs:
+        late = outputs["after_close"]
+        withdrawn = sum(1 for c in late if c["sheet_withdrawn"])
+        checks.append(
+            "no conflict was recorded after scoring closed" if not late else
+            f"{_plural(len(late), 'conflict')} recorded after scoring closed, each with its "
+            f"published reason ({_plural(withdrawn, 'score sheet')} withdrawn by them)")
     _check_decision(record, outputs, checks)
     _check_digest(record, checks)
-
-
-def _verify_schema_2(record: Mapping[str, Any], checks: list[str]) -> None:
-    """Schema 2: schema 1's steps, with the conflict fields of schema 2 checked and the
-    after-close changes recomputed with the other outputs."""
-    _check_schema(record, 2, checks)
-    _check_seed(record, checks)
-    outputs = _recount(_outputs_2, record)
-    _check_outputs(record, outputs, checks)
-    late = outputs["after_close"]
-    withdrawn = sum(1 for c in late if c["sheet_withdrawn"])
-    checks.append(
-        "no conflict was recorded after scoring closed" if not late else
-        f"{_plural(len(late), 'conflict')} recorded after scoring closed, each with its "
-        f"published reason ({_plural(withdrawn, 'score sheet')} withdrawn by them)")
-    _check_decision(record, outputs, checks)
-    _check_digest(record, checks)
-
-
-#: Each schema version's verification steps (docs/record-format.md).  Schema 1 is frozen.
-_VERIFIERS: dict[int, Callable[[Mapping[str, Any], list[str]], None]] = {
-    1: _verify_schema_1,
-    2: _verify_schema_2,
-}
 
 
 def _verify_steps(record: Any, checks: list[str]) -> None:
@@ -626,14 +607,13 @@ def _verify_steps(record: Any, checks: list[str]) -> None:
     if "schema_version" not in record:
         raise _Mismatch("schema_version", "the record has no schema_version")
     version = record["schema_version"]
-    verify = _VERIFIERS.get(version) if type(version) is int else None
-    if verify is None:
-        known = " and ".join(str(v) for v in sorted(_VERIFIERS))
+    if type(version) is not int or version not in _OUTPUTS:
+        known = " and ".join(map(str, SCHEMA_VERSIONS))
         raise _Mismatch("schema_version",
                         f"the record says schema version {_show(version)}, which this "
                         f"verifier does not know (it reads schema versions {known}); get a "
                         "newer verifier from the organisation that published the record")
-    verify(record, checks)
+    _verify_version(record, version, checks)
 
 
 def verify_record(record: Any) -> VerifyReport:

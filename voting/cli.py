@@ -12,8 +12,8 @@ or 2; see ``docs/record-format.md``); an unknown version is a mismatch that name
 per-application field is named by the application's id (``outputs.applications[id=A-004].mean``).
 It exits 0 when every check passes and 1 on the first mismatch (named); 2 on a file that
 cannot be read.  ``--chain`` verifies each file, then that each record's ``previous_digest``
-is the digest of the one before, naming the files of a fork or a gap.  The same command runs from the single-file verifier the app serves:
-``python3 grantpanel-verify.pyz verify RECORD.json``.
+is the digest of the one before, naming the files of a fork or a gap.  The same command runs
+from the single-file verifier the app serves: ``python3 grantpanel-verify.pyz verify RECORD.json``.
 
 ``tabulate`` counts a ballot file and prints JSON: ``winners`` (the elected or funded options,
 by their ids as written in the file, in election/selection order) and ``rounds`` (each round's

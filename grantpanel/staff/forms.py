@@ -37,7 +37,6 @@ from grantpanel.i18n import _, _l
 from grantpanel.services import applications as apps_service
 from grantpanel.services import conflicts as conflicts_service
 from grantpanel.services import rounds
-from grantpanel.textcheck import text_problem
 from grantpanel.vocabulary import Aggregation, ConflictCategory, FitRule, Involvement, TieBreak
 
 NO_TIE_BREAK = ""
@@ -503,7 +502,8 @@ class ConflictForm(BaseForm):
     note = TextAreaField(
         _l("Note (optional)"),
         description=_l("Private: staff only. Never published. Up to 2,000 characters."),
-        validators=[Length(max=2000, message=_l("Keep the note to 2000 characters or fewer."))],
+        validators=[Length(max=conflicts_service.NOTE_MAX_LENGTH,
+                          message=_l("Keep the note to 2000 characters or fewer."))],
     )
     reason = TextAreaField(
         _l("Why are you recording this conflict now?"),
@@ -525,12 +525,6 @@ class ConflictForm(BaseForm):
         self.category.choices = options(
             [(key, STAFF_CATEGORY_LABELS.get(key, label)) for key, label in categories]
         )
-
-    def validate_note(self, field: Field) -> None:
-        problem = text_problem(field.data or "", max_length=conflicts_service.NOTE_MAX_LENGTH,
-                               label=_("The note"))
-        if problem:
-            raise ValidationError(problem)
 
     def validate_reason(self, field: Field) -> None:
         if not self.reason_required:
@@ -608,11 +602,6 @@ class PeopleSearchForm(BaseForm):
         description=_l("Type part of a name or email address: at least 2 characters."),
         validators=[Length(max=254, message=_l("Type 254 characters or fewer."))],
     )
-
-    def validate_q(self, field: Field) -> None:
-        problem = text_problem(field.data or "", max_length=254, label=_("The search"))
-        if problem:
-            raise ValidationError(problem)
 
 
 class EraseForm(BaseForm):

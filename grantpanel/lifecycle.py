@@ -27,6 +27,7 @@ class State:
 
     - ``editable``: the rules and the rubric (criteria) may change (before scoring opens);
     - ``panel_editable``: applications and panel members may be added or changed;
+    - ``before_open``: scoring has not opened yet (members may read, not score);
     - ``accepts_scores``: members may save and submit score sheets;
     - ``accepts_ballots``: members may cast ranked or approval ballots (no state yet);
     - ``accepts_conflicts``: a conflict may still be declared (it could change the count);
@@ -41,6 +42,7 @@ class State:
     key: RoundState
     editable: bool = False
     panel_editable: bool = False
+    before_open: bool = False
     accepts_scores: bool = False
     accepts_ballots: bool = False
     accepts_conflicts: bool = False
@@ -93,8 +95,8 @@ S = RoundState
 STATES: dict[str, State] = {
     s.key: s
     for s in (
-        State(S.DRAFT, editable=True, panel_editable=True, accepts_conflicts=True,
-              before_close=True),
+        State(S.DRAFT, editable=True, panel_editable=True, before_open=True,
+              accepts_conflicts=True, before_close=True),
         State(S.OPEN, panel_editable=True, accepts_scores=True, accepts_conflicts=True,
               before_close=True, public=True),
         State(S.CLOSED, accepts_conflicts=True, public=True, counted=True),

@@ -42,7 +42,7 @@ from grantpanel.services.conflicts import (
     is_conflicted,
     is_unchecked,
 )
-from grantpanel.vocabulary import QueueStatus, RoundState, SheetStatus
+from grantpanel.vocabulary import QueueStatus, SheetStatus
 
 TO_DO = QueueStatus.TO_DO
 DRAFT_SAVED = QueueStatus.DRAFT_SAVED
@@ -233,7 +233,7 @@ def is_open_for_scoring(rnd: Round) -> bool:
 
 def _check_open_for_scoring(rnd: Round) -> None:
     """Raise :class:`ScoringClosedError` unless ``rnd`` is open for scoring."""
-    if rnd.state == RoundState.DRAFT:
+    if rnd.lifecycle.before_open:
         raise ScoringClosedError(str(NOT_OPEN_MESSAGE))
     if not is_open_for_scoring(rnd):
         raise ScoringClosedError(str(CLOSED_MESSAGE))

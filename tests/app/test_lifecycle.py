@@ -14,15 +14,15 @@ S = RoundState
 # What each state allows, written out once more by hand: a change to the table must be a
 # change made on purpose, here too.
 EXPECTED = {
-    #             editable panel  scores ballots conflicts before public counted decided published
-    S.DRAFT:     (True,    True,  False, False,  True,     True,  False, False,  False,  False),
-    S.OPEN:      (False,   True,  True,  False,  True,     True,  True,  False,  False,  False),
-    S.CLOSED:    (False,   False, False, False,  True,     False, True,  True,   False,  False),
-    S.DECIDED:   (False,   False, False, False,  False,    False, True,  True,   True,   False),
-    S.PUBLISHED: (False,   False, False, False,  False,    False, True,  False,  True,   True),
+    #             editable panel  unopened scores ballots conflicts before public counted decided published
+    S.DRAFT:     (True,    True,  True,    False, False,  True,     True,  False, False,  False,  False),
+    S.OPEN:      (False,   True,  False,   True,  False,  True,     True,  True,  False,  False,  False),
+    S.CLOSED:    (False,   False, False,   False, False,  True,     False, True,  True,   False,  False),
+    S.DECIDED:   (False,   False, False,   False, False,  False,    False, True,  True,   True,   False),
+    S.PUBLISHED: (False,   False, False,   False, False,  False,    False, True,  False,  True,   True),
 }
-FLAGS = ("editable", "panel_editable", "accepts_scores", "accepts_ballots", "accepts_conflicts",
-         "before_close", "public", "counted", "decided", "published")
+FLAGS = ("editable", "panel_editable", "before_open", "accepts_scores", "accepts_ballots",
+         "accepts_conflicts", "before_close", "public", "counted", "decided", "published")
 
 
 def test_every_round_state_has_a_row_in_the_table() -> None:

@@ -55,7 +55,7 @@ from grantpanel.models import (
     as_utc,
     utcnow,
 )
-from grantpanel.services import audit
+from grantpanel.services import audit, locks
 from grantpanel.textcheck import text_problem
 from grantpanel.vocabulary import ConflictCategory, DeclaredBy, DeclaredWhen, SheetStatus
 
@@ -149,7 +149,11 @@ def declare_conflict(
     """
     if application.round_id != membership.round_id:
         raise ConflictError(_("That application is not in this member's round."))
-    rnd = membership.round
+    # Lock the round (FOR UPDATE) and read its state fresh, as a close or a confirm does:
+    # a sheet being saved (which holds the round FOR SHARE) either commits first, and is
+    # withdrawn below, or waits and then finds the conflict; and a close at the same moment
+    # cannot make this conflict "before-close" without its reason.
+    rnd = locks.lock_one(Round, Round.id == membership.round_id) or membership.round
     if not can_declare(rnd):
         raise ConflictError(str(DECIDED_MESSAGE))
     if category not in CATEGORY_LABELS:

@@ -20,6 +20,7 @@ import voting
 from grantpanel.extensions import db
 from grantpanel.i18n import _, ngettext
 from grantpanel.models import (
+    Application,
     Conflict,
     Decision,
     Membership,
@@ -89,8 +90,10 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
     keys = [c.key for c in criteria]
     apps = sorted(rnd.applications, key=lambda a: a.reference)
     ref = {a.id: a.reference for a in apps}
+    # One subquery, not a list of every application id (10,000 bound values in a big round).
+    round_apps = select(Application.id).where(Application.round_id == rnd.id)
     conflicts = db.session.scalars(
-        select(Conflict).where(Conflict.application_id.in_(ref)).order_by(Conflict.id)
+        select(Conflict).where(Conflict.application_id.in_(round_apps)).order_by(Conflict.id)
     ).all()
     late = {(c.membership_id, c.application_id) for c in conflicts
             if c.declared_when == AFTER_CLOSE}
@@ -98,7 +101,7 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
         s for s in db.session.scalars(
             select(ScoreSheet)
             .where(
-                ScoreSheet.application_id.in_(ref),
+                ScoreSheet.application_id.in_(round_apps),
                 or_(
                     ScoreSheet.status == SheetStatus.SUBMITTED,
                     and_(ScoreSheet.status == SheetStatus.WITHDRAWN, ScoreSheet.submitted_at.is_not(None)),

@@ -13,7 +13,7 @@ Rules, each in one place and used by the staff form, this service and the CSV im
 * **References** are unique within a round, compared without regard to case. An empty
   reference becomes the first free "A-001" style one (:class:`ReferenceAllocator`: one read of
   the round's references, then linear in the number handed out). Every change that can take a
-  reference first takes the round's lock (:func:`_lock_round`), so two staff adding at the
+  reference first takes the round's lock (:func:`grantpanel.services.transitions.lock`), so two staff adding at the
   same moment wait for each other and never get the same reference or a server error.
 * **Import** (:func:`import_csv`) reads the file as a stream, twice: first every row is
   checked, keeping only the references seen; nothing is written unless every row is good.
@@ -39,7 +39,7 @@ from grantpanel import lifecycle
 from grantpanel.extensions import db
 from grantpanel.i18n import _, _l, ngettext
 from grantpanel.models import Application, Round, User
-from grantpanel.services import audit, locks
+from grantpanel.services import audit, transitions
 from grantpanel.services.rounds import CURRENCY_UNITS, MoneyError, parse_money
 from grantpanel.textcheck import CONTROL_CHARACTERS, text_problem
 
@@ -261,13 +261,6 @@ class ReferenceAllocator:
         return ref
 
 
-def _lock_round(rnd: Round) -> None:
-    """Hold the round's lock until the transaction ends, and re-read the round's state
-    (:func:`grantpanel.services.locks.lock_one`: ``FOR UPDATE`` on PostgreSQL, the database
-    write lock on SQLite), so a second request waits here until the first commits."""
-    locks.lock_one(Round, Round.id == rnd.id)
-
-
 def _require_editable(rnd: Round) -> None:
     if not rnd.lifecycle.panel_editable:
         raise ApplicationError(
@@ -351,7 +344,7 @@ def add_application(
 
     Takes the round's lock first, so concurrent adds are made one after the other.
     """
-    _lock_round(rnd)
+    transitions.lock(rnd)
     _require_editable(rnd)
     values = _clean(
         rnd,
@@ -388,7 +381,7 @@ def update_application(
 ) -> list[str]:
     """Change an application's details; returns the names of the fields that changed."""
     rnd = app.round
-    _lock_round(rnd)
+    transitions.lock(rnd)
     _require_editable(rnd)
     values = _clean(
         rnd,
@@ -693,7 +686,7 @@ def import_csv(
 
     # Pass 2, under the round's lock: references again (another request may have added one
     # since), then insert in chunks.
-    _lock_round(rnd)
+    transitions.lock(rnd)
     _require_editable(rnd)
     now = _references(rnd.id)
     for ref in now.keys() - existing.keys():

@@ -37,9 +37,8 @@ from grantpanel.services.conflicts import AFTER_CLOSE
 from grantpanel.vocabulary import Involvement, Outcome, SheetStatus, TieBreak
 from voting.draws import DRAW_PROCEDURE
 from voting.errors import VotingError
-from voting.record import record_outputs
+from voting.record import CURRENT_SCHEMA_VERSION, record_outputs
 
-SCHEMA_VERSION = 2  # the record schema record_inputs writes (docs/record-format.md)
 BINDING_LEVELS = tuple(k for k in Involvement if k.binding)
 TIE_BREAK_KEYS = tuple(TieBreak.chosen())
 
@@ -112,7 +111,7 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
         if s.status == SheetStatus.SUBMITTED or (s.membership_id, s.application_id) in late
     ]
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": CURRENT_SCHEMA_VERSION,
         "voting_version": voting.__version__,
         "organisation": str(current_app.config.get("ORGANISATION_NAME", "")),
         "round": {

@@ -44,6 +44,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from grantpanel.extensions import db
 from grantpanel.i18n import _, ngettext
@@ -313,10 +314,16 @@ def member_export(user: User) -> dict[str, Any]:
     memberships = []
     for m in sorted(user.memberships, key=lambda m: m.id):
         conflicts = db.session.scalars(
-            select(Conflict).where(Conflict.membership_id == m.id).order_by(Conflict.id)
+            select(Conflict)
+            .where(Conflict.membership_id == m.id)
+            .options(joinedload(Conflict.application))
+            .order_by(Conflict.id)
         ).all()
         sheets = db.session.scalars(
-            select(ScoreSheet).where(ScoreSheet.membership_id == m.id).order_by(ScoreSheet.id)
+            select(ScoreSheet)
+            .where(ScoreSheet.membership_id == m.id)
+            .options(joinedload(ScoreSheet.application))
+            .order_by(ScoreSheet.id)
         ).all()
         memberships.append({
             **_fields(m, skip=("id", "round_id", "user_id")),

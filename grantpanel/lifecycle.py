@@ -29,7 +29,10 @@ class State:
     - ``panel_editable``: applications and panel members may be added or changed;
     - ``before_open``: scoring has not opened yet (members may read, not score);
     - ``accepts_scores``: members may save and submit score sheets;
-    - ``accepts_ballots``: members may cast ranked or approval ballots (no state yet);
+    - ``accepts_ballots``: members may cast ranked or approval ballots (the ranked stage);
+    - ``accepts_consents``: members may consent to, or object to, the funded list;
+    - ``rescoring``: stage 2 is open: members re-score the applications flagged for
+      discussion (``accepts_scores`` stays False: stage-1 sheets are closed);
     - ``accepts_conflicts``: a conflict may still be declared (it could change the count);
     - ``before_close``: scoring has not closed, so a new conflict needs no published reason
       (unless scoring closed once and was reopened; see ``services.conflicts.needs_reason``);
@@ -45,6 +48,8 @@ class State:
     before_open: bool = False
     accepts_scores: bool = False
     accepts_ballots: bool = False
+    accepts_consents: bool = False
+    rescoring: bool = False
     accepts_conflicts: bool = False
     before_close: bool = False
     public: bool = False
@@ -80,6 +85,11 @@ class Transition:
     done: Any  # said to whoever asks for this step when the round is already at its target
     draws_seed: bool = False  # a secret seed is drawn and its commitment published
     counts: bool = False  # the counting service takes this step (it stores or drops a count)
+    # The decision stage this step opens (``opens``) or finishes (``finishes``), if any;
+    # grantpanel.services.stages checks the round declared it and that its turn has come.
+    stage: str | None = None
+    opens: bool = False
+    finishes: bool = False
 
     @property
     def label_text(self) -> str:
@@ -100,6 +110,12 @@ STATES: dict[str, State] = {
         State(S.OPEN, panel_editable=True, accepts_scores=True, accepts_conflicts=True,
               before_close=True, public=True),
         State(S.CLOSED, accepts_conflicts=True, public=True, counted=True),
+        # The interactive decision stages (grantpanel.services.stages says which a round has
+        # and in what order); each is entered from "closed" and returns to it.
+        State(S.RESCORING, rescoring=True, accepts_conflicts=True, public=True, counted=True),
+        State(S.VOTING, accepts_ballots=True, accepts_conflicts=True, public=True,
+              counted=True),
+        State(S.CONSENTING, accepts_consents=True, public=True, counted=True),
         State(S.DECIDED, public=True, counted=True, decided=True),
         State(S.PUBLISHED, public=True, decided=True, published=True),
     )
@@ -114,6 +130,24 @@ TRANSITIONS: dict[str, Transition] = {
                    _l("Scoring was already closed, so nothing was changed.")),
         Transition("reopen", S.CLOSED, S.OPEN, _l("Reopen scoring"),
                    _l("Scoring is already open again, so nothing was changed.")),
+        Transition("open-rescore", S.CLOSED, S.RESCORING, _l("Open stage 2 re-scoring"),
+                   _l("Stage 2 re-scoring is already open, so nothing was changed."),
+                   stage="consensus", opens=True),
+        Transition("close-rescore", S.RESCORING, S.CLOSED, _l("Close stage 2 re-scoring"),
+                   _l("Stage 2 re-scoring was already closed, so nothing was changed."),
+                   stage="consensus", finishes=True),
+        Transition("open-vote", S.CLOSED, S.VOTING, _l("Open the ranked vote"),
+                   _l("The ranked vote is already open, so nothing was changed."),
+                   stage="ranked", opens=True),
+        Transition("close-vote", S.VOTING, S.CLOSED, _l("Close the ranked vote"),
+                   _l("The ranked vote was already closed, so nothing was changed."),
+                   stage="ranked", finishes=True),
+        Transition("open-consent", S.CLOSED, S.CONSENTING, _l("Ask the panel to consent"),
+                   _l("The panel is already being asked to consent, so nothing was changed."),
+                   stage="consent", opens=True),
+        Transition("close-consent", S.CONSENTING, S.CLOSED, _l("Close the consent step"),
+                   _l("The consent step was already closed, so nothing was changed."),
+                   stage="consent", finishes=True),
         Transition("decide", S.CLOSED, S.DECIDED, _l("Confirm the decision"),
                    _l("This decision was already confirmed, so nothing was changed."),
                    counts=True),

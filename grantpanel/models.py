@@ -23,13 +23,16 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grantpanel.extensions import db
 from grantpanel.lifecycle import STATES, State
 from grantpanel.vocabulary import (
     Aggregation,
+    BallotStatus,
     ConflictCategory,
+    ConsentPosition,
     DeclaredBy,
     DeclaredWhen,
     FitRule,
@@ -131,13 +134,19 @@ class Round(db.Model):  # type: ignore[name-defined]
         column_type(Involvement, 20, "involvement"), default=Involvement.CO_PRODUCTION
     )
     aggregation: Mapped[Aggregation] = mapped_column(
-        column_type(Aggregation, 10, "aggregation"), default=Aggregation.MEAN
+        column_type(Aggregation, 20, "aggregation"), default=Aggregation.MEAN
     )
     quorum: Mapped[int] = mapped_column(Integer, default=3)
     fit_rule: Mapped[FitRule] = mapped_column(
         column_type(FitRule, 10, "fit_rule"), default=FitRule.SKIP
     )
     tie_break: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The declared decision chain, in the record's ``rules.stages`` shape (voting.stages);
+    # fixed when scoring opens. Empty means the default chain: scores then fund down the list
+    # (``grantpanel.services.stages.declared_stages`` fills it in from aggregation/fit_rule).
+    stages: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The interactive stages finished so far ("consensus", "ranked", "consent"), in order.
+    stages_done: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Members see others' scores only after scoring closes (never before their own).
     reveal_scores_after_close: Mapped[bool] = mapped_column(Boolean, default=True)
     # What each state allows: grantpanel.lifecycle (ask ``rnd.lifecycle.accepts_scores``).
@@ -298,6 +307,10 @@ class ScoreSheet(db.Model):  # type: ignore[name-defined]
     scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     panel_note: Mapped[str] = mapped_column(Text, default="")  # private to staff and panel
     feedback: Mapped[str] = mapped_column(Text, default="")  # for the applicant
+    # A strong objection: flags the application for discussion (consensus stage). The flag is
+    # published (pseudonymously); the reason is private to the panel and staff.
+    objection: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    objection_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -305,6 +318,58 @@ class ScoreSheet(db.Model):  # type: ignore[name-defined]
     application: Mapped[Application] = relationship()
 
     __table_args__ = (UniqueConstraint("membership_id", "application_id", "stage"),)
+
+
+class Ballot(db.Model):  # type: ignore[name-defined]
+    """One member's ballot in a round's ranked stage: a ranking or an approval set.
+
+    ``ranking`` lists application ids (database ids) most preferred first; ``approved`` the
+    ids ticked (approval voting). Only shortlisted applications the member has no conflict
+    with may appear; the record publishes references, never these ids.
+    """
+
+    __tablename__ = "ballot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"))
+    ranking: Mapped[list[int]] = mapped_column(JSON, default=list)
+    approved: Mapped[list[int]] = mapped_column(JSON, default=list)
+    status: Mapped[BallotStatus] = mapped_column(
+        column_type(BallotStatus, 12, "status"), default=BallotStatus.DRAFT
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    membership: Mapped[Membership] = relationship()
+
+    __table_args__ = (UniqueConstraint("round_id", "membership_id"),)
+
+
+class ConsentAnswer(db.Model):  # type: ignore[name-defined]
+    """One member's answer on the proposed funded list (the consent stage).
+
+    ``position`` is ``consent`` or ``object``; an objection names one application and gives a
+    reason (private to the panel and staff; the record publishes the objection, not the
+    reason).
+    """
+
+    __tablename__ = "consent_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"))
+    position: Mapped[ConsentPosition] = mapped_column(
+        column_type(ConsentPosition, 12, "position")
+    )
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    membership: Mapped[Membership] = relationship()
+    application: Mapped[Application | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("round_id", "membership_id"),)
 
 
 class Decision(db.Model):  # type: ignore[name-defined]

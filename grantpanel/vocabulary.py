@@ -33,6 +33,16 @@ from grantpanel.i18n import _, _l
 
 __all__ = [
     "Aggregation",
+    "BallotStatus",
+    "Calibration",
+    "Completion",
+    "ConsensusMeasure",
+    "ConsentPosition",
+    "ConsentRule",
+    "FundingRule",
+    "ShortlistRule",
+    "StageKind",
+    "Utilities",
     "ConflictCategory",
     "DeclaredBy",
     "DeclaredWhen",
@@ -205,6 +215,118 @@ class RoundState(Vocabulary):
                                public_label=_l("Decision being prepared"))
     PUBLISHED = "published", Words(_l("Published"), public_label=_l("Decision published"),
                                    tag="tag-green")
+    # The interactive decision stages, each entered from "closed" and back to it when done.
+    RESCORING = "rescoring", Words(_l("Stage 2: re-scoring split decisions"),
+                                   public_label=_l("Panel is re-scoring after discussion"),
+                                   tag="tag-yellow")
+    VOTING = "voting", Words(_l("Ranked vote open"),
+                             public_label=_l("Panel is voting on the shortlist"),
+                             tag="tag-yellow")
+    CONSENTING = "consenting", Words(_l("Asking the panel to consent"),
+                                     public_label=_l("Panel is checking the funded list"),
+                                     tag="tag-yellow")
+
+
+class StageKind(Vocabulary):
+    """The kinds of stage a round's decision can go through, in the order they run."""
+
+    SCORES = "scores", Words(
+        _l("Scores"), _l("Panel members score each application against the scoring guide."))
+    CONSENSUS = "consensus", Words(
+        _l("Consensus check"),
+        _l("Find the applications the panel disagrees about, discuss them, and optionally "
+           "score them again."))
+    RANKED = "ranked", Words(
+        _l("Ranked vote"),
+        _l("Panel members put a shortlist in order (or tick the ones they support)."))
+    FUNDING = "funding", Words(
+        _l("Funding"), _l("Share out the money by the rule you choose."))
+    CONSENT = "consent", Words(
+        _l("Consent"),
+        _l("Each panel member agrees to the funded list or objects, with a reason."))
+
+
+class Calibration(Vocabulary):
+    """Whether scores are adjusted for members who score high or low overall."""
+
+    NONE = "none", Words(_l("No adjustment"), _l("Use the scores as members gave them."))
+    ZSCORE = "zscore", Words(
+        _l("Adjust for each member's scoring habits"),
+        _l("Each member's scores are compared with their own average, so a member who scores "
+           "everyone high or low counts the same as the others."))
+    ADDITIVE = "additive", Words(
+        _l("Adjust for harsh and generous scorers together"),
+        _l("A statistical model works out how harsh or generous each member is and takes it "
+           "out. It needs members' reading to overlap."))
+
+
+class ConsensusMeasure(Vocabulary):
+    """How disagreement about one application is measured."""
+
+    SD = "sd", Words(_l("How far apart the totals are (standard deviation)"))
+    IQR = "iqr", Words(_l("How far apart the middle half of the totals are (IQR)"))
+    RANGE = "range", Words(_l("Gap between the highest and lowest total (range)"))
+
+
+class ShortlistRule(Vocabulary):
+    """Which applications go on the shortlist for a ranked vote."""
+
+    TOP = "top", Words(_l("The top applications after scoring"),
+                       _l("A number you choose, highest scores first."))
+    ABOVE = "above", Words(_l("Every application scoring at least a set score"),
+                           _l("Every application whose result is at or above the score you "
+                              "choose."))
+
+
+class FundingRule(Vocabulary):
+    """How the money is shared out once the order is known."""
+
+    IN_ORDER = "in-order", Words(
+        _l("Fund down the list"),
+        _l("Give money in order, first place first, until the money runs out."))
+    EQUAL_SHARES = "equal-shares", Words(
+        _l("Method of Equal Shares"),
+        _l("Each panel member gets an equal share of the budget to spend on the applications "
+           "they support, so every group's preferences get a fair part of the money."))
+
+
+class Utilities(Vocabulary):
+    """What the Method of Equal Shares reads as each member's support."""
+
+    SCORES = "scores", Words(_l("Members' scores"))
+    APPROVALS = "approvals", Words(_l("Members' ticks in an approval vote"))
+
+
+class Completion(Vocabulary):
+    """How the Method of Equal Shares spends money it could not place at first."""
+
+    NONE = "none", Words(_l("Leave it unspent"))
+    ADD1 = "add1", Words(
+        _l("Raise everyone's share step by step (as real participatory budgets do)"))
+
+
+class ConsentRule(Vocabulary):
+    """How the panel's consent to the funded list is decided."""
+
+    NO_OBJECTION = "no-objection", Words(
+        _l("No objections"), _l("The list stands if no panel member objects."))
+    SUPERMAJORITY = "supermajority", Words(
+        _l("A large majority"),
+        _l("The list stands if at least the share you choose of those answering agree."))
+
+
+class ConsentPosition(Vocabulary):
+    """A member's answer on the funded list."""
+
+    CONSENT = "consent", Words(_l("I agree with this list"))
+    OBJECT = "object", Words(_l("I object to one application on it"))
+
+
+class BallotStatus(Vocabulary):
+    """A ranked or approval ballot's status."""
+
+    DRAFT = "draft", Words(_l("Draft saved"))
+    SUBMITTED = "submitted", Words(_l("Submitted"))
 
 
 class Role(Vocabulary):
@@ -265,6 +387,11 @@ class Aggregation(Vocabulary):
         _l("Median (middle score)"),
         _l("The middle total when they are put in order; one very high or low score moves it "
            "less."),
+    )
+    TRIMMED_MEAN = "trimmed-mean", Words(
+        _l("Trimmed mean"),
+        _l("Leave out the highest and lowest totals (a share you choose), then take the "
+           "average of the rest."),
     )
 
 
@@ -397,9 +524,10 @@ class MethodKey(Vocabulary):
 #: Every key set, by class name (templates see them under these names).
 ALL: dict[str, type[Vocabulary]] = {
     cls.__name__: cls
-    for cls in (Aggregation, ConflictCategory, DeclaredBy, DeclaredWhen, FitRule, Involvement,
-                MethodKey, Outcome, QueueStatus, ResultStatus, Role, RoundState, SheetStatus,
-                TieBreak)
+    for cls in (Aggregation, BallotStatus, Calibration, Completion, ConflictCategory,
+                ConsensusMeasure, ConsentPosition, ConsentRule, DeclaredBy, DeclaredWhen, FitRule,
+                FundingRule, Involvement, MethodKey, Outcome, QueueStatus, ResultStatus, Role,
+                RoundState, SheetStatus, ShortlistRule, StageKind, TieBreak, Utilities)
 }
 
 

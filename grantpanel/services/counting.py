@@ -21,7 +21,9 @@ from grantpanel.extensions import db
 from grantpanel.i18n import _, ngettext
 from grantpanel.models import (
     Application,
+    Ballot,
     Conflict,
+    ConsentAnswer,
     Decision,
     Membership,
     PublishedRecord,
@@ -32,9 +34,17 @@ from grantpanel.models import (
     utcnow,
 )
 from grantpanel.presenters import money
-from grantpanel.services import locks, transitions
+from grantpanel.services import locks, stages, transitions
 from grantpanel.services.conflicts import AFTER_CLOSE
-from grantpanel.vocabulary import Involvement, Outcome, SheetStatus, TieBreak
+from grantpanel.vocabulary import (
+    BallotStatus,
+    Involvement,
+    MethodKey,
+    Outcome,
+    SheetStatus,
+    StageKind,
+    TieBreak,
+)
 from voting.draws import DRAW_PROCEDURE
 from voting.errors import VotingError
 from voting.record import CURRENT_SCHEMA_VERSION, record_outputs
@@ -70,9 +80,47 @@ def tie_break_chain(rnd: Round) -> list[str]:
     return [*chain, TieBreak.DRAW.value]
 
 
+def _ballots(rnd: Round, pseudonym: dict[int, str], ref: dict[int, str],
+             chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``ballots``: each member's submitted ballot, in panel order, by application reference."""
+    ranked = next((s for s in chain if s["kind"] == StageKind.RANKED), None)
+    if ranked is None:
+        return []
+    key = "approved" if ranked["method"] == MethodKey.APPROVAL else "ranking"
+    found = db.session.scalars(
+        select(Ballot).where(Ballot.round_id == rnd.id, Ballot.status == BallotStatus.SUBMITTED)
+    ).all()
+    order = {m: i for i, m in enumerate(pseudonym)}
+    out = []
+    for b in sorted((b for b in found if b.membership_id in pseudonym),
+                    key=lambda b: order[b.membership_id]):
+        ids = [ref[a] for a in (b.approved if key == "approved" else b.ranking) if a in ref]
+        out.append({"member": pseudonym[b.membership_id], "stage": StageKind.RANKED.value,
+                    key: sorted(ids) if key == "approved" else ids})
+    return out
+
+
+def _consents(rnd: Round, pseudonym: dict[int, str], ref: dict[int, str],
+              chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``consents``: each member's answer on the funded list, in panel order (no reasons)."""
+    if not any(s["kind"] == StageKind.CONSENT for s in chain):
+        return []
+    found = db.session.scalars(
+        select(ConsentAnswer).where(ConsentAnswer.round_id == rnd.id)
+    ).all()
+    order = {m: i for i, m in enumerate(pseudonym)}
+    return [
+        {"member": pseudonym[c.membership_id], "position": str(c.position),
+         "application": ref.get(c.application_id) if c.application_id is not None else None}
+        for c in sorted((c for c in found if c.membership_id in pseudonym),
+                        key=lambda c: order[c.membership_id])
+    ]
+
+
 def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dict[str, Any]:
-    """The input sections of the decision record for ``rnd`` (schema 2, see
-    docs/record-format.md).
+    """The input sections of the decision record for ``rnd`` (schema 3, see
+    docs/record-format.md): schema 2's, plus the declared chain (``rules.stages``), each
+    sheet's strong-objection flag, the submitted ballots and the consent answers.
 
     Only public fields of applications and pseudonyms of members go in; private notes,
     feedback, names and emails never do.  Each conflict carries who declared it (``member``
@@ -85,6 +133,7 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
         raise CountError(_("This round has no random seed yet. It gets one when scoring opens."))
     members = sorted(rnd.memberships, key=lambda m: m.number)
     pseudonym = {m.id: m.pseudonym for m in members}
+    chain = stages.declared_stages(rnd)
     criteria = sorted(rnd.criteria, key=lambda c: c.position)
     keys = [c.key for c in criteria]
     apps = sorted(rnd.applications, key=lambda a: a.reference)
@@ -125,11 +174,9 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
             "published_at": _iso(published_at or utcnow()),
         },
         "rules": {
-            "method": "scores",
-            "aggregation": str(rnd.aggregation),
             "quorum": int(rnd.quorum),
-            "fit_rule": str(rnd.fit_rule),
             "tie_break": tie_break_chain(rnd),
+            "stages": chain,
         },
         "rubric": [
             {
@@ -162,6 +209,7 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
                 "stage": int(s.stage),
                 "scores": {k: (None if s.scores.get(k) is None else int(s.scores[k]))
                            for k in keys},
+                "objection": bool(s.objection),
             }
             for s in sheets
             if s.membership_id in pseudonym
@@ -178,6 +226,8 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
             for c in conflicts
             if c.membership_id in pseudonym
         ],
+        "ballots": _ballots(rnd, pseudonym, ref, chain),
+        "consents": _consents(rnd, pseudonym, ref, chain),
         "randomness": {
             "commitment": rnd.seed_commitment,
             "seed": rnd.seed,

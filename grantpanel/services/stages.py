@@ -52,3 +52,26 @@ def set_stages(rnd: Round, stages: list[dict[str, Any]]) -> list[dict[str, Any]]
         elif s["kind"] == StageKind.FUNDING:
             rnd.fit_rule = FitRule(s["fit_rule"])
     return chain
+
+
+def flagged(rnd: Round) -> list[str]:
+    """References of the applications the consensus stage flags for discussion, most
+    disagreement first (``[]`` without a consensus stage or before scoring closed)."""
+    from voting.stages import flagged_of
+
+    from grantpanel.services import counting
+
+    if stage(rnd, StageKind.CONSENSUS) is None or not rnd.lifecycle.counted:
+        return []
+    return list(flagged_of(counting.record_inputs(rnd)))
+
+
+def shortlist(rnd: Round) -> list[str]:
+    """References on the ranked stage's shortlist, in score order (``[]`` without one)."""
+    from voting.stages import shortlist_of
+
+    from grantpanel.services import counting
+
+    if stage(rnd, StageKind.RANKED) is None or not rnd.lifecycle.counted:
+        return []
+    return list(shortlist_of(counting.record_inputs(rnd)))

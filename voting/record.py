@@ -55,6 +55,7 @@ the sheets such a conflict withdrew, so anyone can recount with and without it).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -65,16 +66,24 @@ from voting.draws import seed_commitment
 from voting.errors import VotingError
 from voting.panel import INPUT_KEYS, InputError, decide_round
 
-__all__ = ["CURRENT_SCHEMA_VERSION", "DECLARED_BY", "OUTCOMES", "RECORD_KEYS", "REASON_MAX_LENGTH",
-           "SCHEMA_VERSIONS", "VerifyReport", "WHEN", "apply_overrides", "build_record",
-           "canonical_json", "check_chain", "name_by_id", "record_digest", "record_outputs",
-           "verify_record", "verify_record_bytes"]
+__all__ = ["CURRENT_SCHEMA_VERSION", "DECLARED_BY", "OUTCOMES", "RECORD_KEYS", "RECORD_KEYS_3",
+           "REASON_MAX_LENGTH", "SCHEMA_KEYS", "SCHEMA_VERSIONS", "VerifyReport", "WHEN",
+           "apply_overrides", "build_record", "canonical_json", "check_chain", "name_by_id",
+           "record_digest", "record_outputs", "sorted_arrays_problem", "verify_record",
+           "verify_record_bytes"]
 
-#: The top-level keys of a record (schema versions 1 and 2 alike), inputs first.
+#: The top-level keys of a schema-1 or schema-2 record (the two have the same), inputs first.
 RECORD_KEYS = ("schema_version", "voting_version", "organisation", *INPUT_KEYS[1:], "outputs",
                "decision", "previous_digest", "digest")
+#: The top-level keys of a schema-3 record: schema 2's plus the panel's ``ballots`` and
+#: ``consents``.
+RECORD_KEYS_3 = ("schema_version", "voting_version", "organisation", *INPUT_KEYS[1:-1],
+                 "ballots", "consents", INPUT_KEYS[-1], "outputs", "decision",
+                 "previous_digest", "digest")
+#: The top-level keys of a record by schema version (exactly these, no others).
+SCHEMA_KEYS: Mapping[int, tuple[str, ...]] = {1: RECORD_KEYS, 2: RECORD_KEYS, 3: RECORD_KEYS_3}
 #: The schema version new records are built with.
-CURRENT_SCHEMA_VERSION = 2
+CURRENT_SCHEMA_VERSION = 3
 #: Who declared a conflict (schema 2): the member themself, or staff.
 DECLARED_BY = ("member", "staff")
 #: When a conflict was recorded (schema 2): before scoring closed, or after.
@@ -86,7 +95,6 @@ REASON_MAX_LENGTH = 1000
 _CONFLICT_1_KEYS = ("member", "application", "category")
 _CONFLICT_2_KEYS = (*_CONFLICT_1_KEYS, "declared_by", "when")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_BUILD_INPUT_KEYS = ("schema_version", "voting_version", "organisation", *INPUT_KEYS[1:])
 _OVERRIDE_KEYS = ("application", "action", "reason")
 _DECISION_KEYS = ("outcome", "overrides", "funded", "total")
 _DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -311,9 +319,23 @@ def _outputs_2(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return outputs
 
 
+def _outputs_3(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Schema 3: the conflict fields of schema 2, then the declared chain of stages
+    (:func:`voting.stages.decide_stages`, which also checks every other input section)."""
+    from voting.stages import decide_stages  # imported when used (stages uses this module)
+
+    _check_conflicts_2(inputs.get("conflicts"))
+    outputs = decide_stages(inputs)
+    if "after_close" not in outputs:
+        outputs["after_close"] = _after_close(inputs)
+    return outputs
+
+
 #: Each schema version's counting: the ``outputs`` section from the input sections.
 _OUTPUTS: dict[int, Callable[[Mapping[str, Any]], dict[str, Any]]] = {1: decide_round,
                                                                        2: _outputs_2}
+if importlib.util.find_spec("voting.stages") is not None:
+    _OUTPUTS[3] = _outputs_3
 #: The schema versions this library builds and verifies.
 SCHEMA_VERSIONS = tuple(sorted(_OUTPUTS))
 
@@ -365,26 +387,35 @@ def _check_commitment(randomness: Any) -> None:
                          f"{commitment!r} (the seed hashes to {expected})")
 
 
+def _input_keys(version: int) -> tuple[str, ...]:
+    """The sections a record of ``version`` is built from: every key before ``outputs``."""
+    keys = SCHEMA_KEYS[version]
+    return keys[:keys.index("outputs")]
+
+
 def build_record(inputs: Mapping[str, Any], *, overrides: Iterable[Mapping[str, Any]] = (),
                  previous_digest: str | None = None) -> dict[str, Any]:
     """A complete decision record, sealed with its digest.
 
-    ``inputs`` holds the input sections (``schema_version`` 1 or 2, ``voting_version``,
+    ``inputs`` holds the input sections (``schema_version`` 1, 2 or 3, ``voting_version``,
     ``organisation``, ``round``, ``rules``, ``rubric``, ``applications``, ``panel``,
-    ``sheets``, ``conflicts``, ``randomness``); ``outputs``, ``decision``,
-    ``previous_digest`` and ``digest`` are ignored, so an old record can be passed; any other
-    key is refused.  Checks the seed against its commitment first, then computes the outputs
-    by the rules of the inputs' schema version (:func:`record_outputs`) and the decision
-    (:func:`apply_overrides`).  The result is a plain JSON-ready dict whose
-    :func:`canonical_json` is the published file.
+    ``sheets``, ``conflicts``, for schema 3 ``ballots`` and ``consents``, ``randomness``);
+    ``outputs``, ``decision``, ``previous_digest`` and ``digest`` are ignored, so an old
+    record can be passed; any other key is refused.  From schema 3 the arrays the format keeps
+    sorted must come sorted (:func:`sorted_arrays_problem`; a published file is checked for
+    it, so an unsorted one is refused here rather than published).  Checks the seed against
+    its commitment first, then computes the outputs by the rules of the inputs' schema version
+    (:func:`record_outputs`) and the decision (:func:`apply_overrides`).  The result is a
+    plain JSON-ready dict whose :func:`canonical_json` is the published file.
     """
     if not isinstance(inputs, Mapping):
         raise InputError("record", "the inputs must be an object (a JSON mapping)")
     version = _schema_version(inputs)
+    input_keys = _input_keys(version)
     for key in inputs:
-        if key not in RECORD_KEYS:
+        if key not in SCHEMA_KEYS[version]:
             raise InputError(key, f"is not part of schema version {version}")
-    for key in _BUILD_INPUT_KEYS:
+    for key in input_keys:
         if key not in inputs:
             raise InputError(key, "is required but missing")
     if not isinstance(inputs["voting_version"], str) or not inputs["voting_version"]:
@@ -394,7 +425,10 @@ def build_record(inputs: Mapping[str, Any], *, overrides: Iterable[Mapping[str, 
     _check_commitment(inputs["randomness"])
     _check_previous_digest(previous_digest)
     # A JSON round trip gives a plain copy: the record does not share objects with the caller.
-    record: dict[str, Any] = json.loads(canonical_json({k: inputs[k] for k in _BUILD_INPUT_KEYS}))
+    record: dict[str, Any] = json.loads(canonical_json({k: inputs[k] for k in input_keys}))
+    problem = sorted_arrays_problem(record) if version >= 3 else None
+    if problem:
+        raise InputError(*problem)
     record["outputs"] = record_outputs(record)
     record["decision"] = apply_overrides(record["outputs"], list(overrides),
                                          record["applications"])
@@ -484,12 +518,14 @@ class _Mismatch(Exception):
 
 
 def _check_schema(record: Mapping[str, Any], version: int, checks: list[str]) -> None:
-    """The sections every schema version has (1 and 2 alike: the same top-level keys)."""
-    for key in RECORD_KEYS:
+    """Exactly the top-level sections of ``version`` (:data:`SCHEMA_KEYS`), no floats, and
+    well-formed text fields and digests."""
+    keys = SCHEMA_KEYS[version]
+    for key in keys:
         if key not in record:
             raise _Mismatch(key, f"the record has no {key!r} section")
     for key in sorted(record, key=str):
-        if key not in RECORD_KEYS:
+        if key not in keys:
             raise _Mismatch(str(key), f"{key!r} is not part of schema version {version}")
     problem = _plain_json_problem(record, "")
     if problem:
@@ -529,10 +565,13 @@ def _check_outputs(record: Mapping[str, Any], outputs: dict[str, Any],
                   f"{_plural(len(outputs['draws']), 'seeded draw')}")
     rnd, funding = record["round"], outputs["funding"]
     currency = rnd["currency"]
+    if "stages" in outputs:  # schema 3: the funding stage declares its rule
+        how = f"rule {funding['rule']!r}"
+    else:
+        how = f"fit rule {record['rules']['fit_rule']!r}"
     checks.append(f"funding line recomputed: {_plural(len(funding['funded']), 'application')} "
                   f"funded, {_money(funding['spent'], currency)} of the "
-                  f"{_money(rnd['budget'], currency)} budget ({rnd['involvement']}, "
-                  f"fit rule {record['rules']['fit_rule']!r})")
+                  f"{_money(rnd['budget'], currency)} budget ({rnd['involvement']}, {how})")
 
 
 def _check_decision(record: Mapping[str, Any], outputs: dict[str, Any],
@@ -582,10 +621,48 @@ def _recount(count: Callable[[Mapping[str, Any]], dict[str, Any]],
         raise _Mismatch("record", f"the inputs cannot be counted: {e}") from None
 
 
+def _stage_lines(record: Mapping[str, Any], outputs: Mapping[str, Any]) -> list[str]:
+    """Schema 3: one plain-English line per recomputed stage (reported after the recount,
+    which compared every stage output field by field)."""
+    lines = [f"stages recomputed in their declared order: {', '.join(outputs['stages'])}"]
+    calibration = outputs.get("calibration")
+    if calibration:
+        warn = " (warning: the panel's scoring design is not connected)" \
+            if calibration.get("warning") else ""
+        lines.append(f"reviewer calibration ({calibration['method']}) recomputed{warn}")
+    consensus = outputs.get("consensus")
+    if consensus:
+        alpha = consensus.get("alpha")
+        lines.append(f"consensus: {_plural(len(consensus['flagged']), 'application')} flagged "
+                     f"for discussion, panel agreement (Krippendorff's alpha) "
+                     f"{'undefined' if alpha is None else alpha}")
+    ranked = outputs.get("ranked")
+    if ranked:
+        lines.append(f"ranked vote ({ranked['method']}) recounted from "
+                     f"{_plural(ranked['ballots'], 'ballot')} on a shortlist of "
+                     f"{len(ranked['shortlist'])}: {_plural(len(ranked['rounds']), 'round')}, "
+                     f"winners {', '.join(ranked['winners']) or 'none'}")
+    lottery = outputs["funding"].get("lottery")
+    if lottery:
+        lines.append(f"partial lottery among {_plural(len(lottery['group']), 'application')} "
+                     "drawn again from the seed")
+    consent = outputs.get("consent")
+    if consent:
+        lines.append(f"consent ({consent['rule']}): {_plural(consent['consents'], 'answer')}, "
+                     f"{_plural(len(consent['objections']), 'objection')}, "
+                     f"{'passed' if consent['passed'] else 'not passed'}")
+    sensitivity = outputs.get("sensitivity") or []
+    if sensitivity:
+        depends = outputs.get("depends") or []
+        lines.append(f"sensitivity: {_plural(len(sensitivity), 'other method')} recounted; "
+                     f"{_plural(len(depends), 'application')} funded under some but not all")
+    return lines
+
+
 def _verify_version(record: Mapping[str, Any], version: int, checks: list[str]) -> None:
     """One schema version's steps (docs/record-format.md): sections, seed, outputs counted by
     that version's rules (:data:`_OUTPUTS`), decision, digest.  Schema 2's outputs add
-    ``after_close``, reported after the recount."""
+    ``after_close``, and schema 3's the stage outputs, reported after the recount."""
     _check_schema(record, version, checks)
     _check_seed(record, checks)
     outputs = _recount(_OUTPUTS[version], record)
@@ -597,6 +674,8 @@ def _verify_version(record: Mapping[str, Any], version: int, checks: list[str]) 
             "no conflict was recorded after scoring closed" if not late else
             f"{_plural(len(late), 'conflict')} recorded after scoring closed, each with its "
             f"published reason ({_plural(withdrawn, 'score sheet')} withdrawn by them)")
+    if "stages" in outputs:
+        checks.extend(_stage_lines(record, outputs))
     _check_decision(record, outputs, checks)
     _check_digest(record, checks)
 
@@ -640,13 +719,63 @@ def verify_record(record: Any) -> VerifyReport:
 # --------------------------------------------------------------------------- published files
 
 
+def _member_order_problem(items: Any, panel: Any, name: str) -> tuple[str, str] | None:
+    """The first item of ``items`` whose ``member`` does not come strictly after the one
+    before it in ``panel`` order (so also a member twice).  Items whose member is not in the
+    panel are passed over: the recount names them."""
+    if not isinstance(items, list) or not isinstance(panel, list):
+        return None
+    position = {m: i for i, m in enumerate(panel) if isinstance(m, str)}
+    before: tuple[int, str] | None = None
+    for i, item in enumerate(items):
+        member = item.get("member") if isinstance(item, Mapping) else None
+        if not isinstance(member, str) or member not in position:
+            continue
+        if before is not None and position[member] <= before[0]:
+            how = "twice" if member == before[1] else f"after {_show(before[1])}"
+            return (f"{name}[{i}].member",
+                    f"{name} must be sorted by member in panel order, one per member: "
+                    f"{_show(member)} comes {how}")
+        before = (position[member], member)
+    return None
+
+
+def sorted_arrays_problem(record: Any) -> tuple[str, str] | None:
+    """The first array of a published record that is not in its required order, as (path,
+    message), or ``None``.
+
+    ``applications`` is sorted by ``id``, strictly ascending by Unicode code point (the item
+    out of order is named, ``applications[i].id``).  From schema 3, ``ballots`` and
+    ``consents`` are sorted by ``member`` in the order of ``panel``, strictly (at most one
+    per member): ``ballots[i].member``.  Items of the wrong type are passed over (the
+    recount names them).  Every other array is in the order its rule gives.
+    """
+    if not isinstance(record, Mapping):
+        return None
+    apps = record.get("applications")
+    if isinstance(apps, list):
+        ids = [a.get("id") if isinstance(a, Mapping) else None for a in apps]
+        for i in range(1, len(ids)):
+            a, b = ids[i - 1], ids[i]
+            if isinstance(a, str) and isinstance(b, str) and not a < b:
+                return (f"applications[{i}].id",
+                        f"applications must be sorted by id: {_show(b)} comes after {_show(a)}")
+    for name in ("ballots", "consents"):
+        problem = _member_order_problem(record.get(name), record.get("panel"), name)
+        if problem:
+            return problem
+    return None
+
+
 def verify_record_bytes(data: bytes) -> VerifyReport:
     """Check a published record file: its bytes, then its contents (:func:`verify_record`).
 
     The file must be exactly :func:`canonical_json` of the record it holds (UTF-8, no
     byte-order mark, no trailing newline: what the app serves); a pretty-printed or re-encoded
-    copy fails at ``file``.  ``applications`` must be sorted by ``id`` (strictly ascending by
-    Unicode code point); an item out of order fails at ``applications[i].id``.  Never raises.
+    copy fails at ``file``.  The arrays the format keeps sorted must be sorted
+    (:func:`sorted_arrays_problem`: ``applications`` by ``id``; from schema 3 ``ballots``
+    and ``consents`` by member in panel order); the first item out of order is named, e.g.
+    ``applications[i].id``.  Never raises.
     """
     try:
         text = data.decode("utf-8")
@@ -665,16 +794,13 @@ def verify_record_bytes(data: bytes) -> VerifyReport:
                     "pretty-printed by an editor); download the record again: the published "
                     "file is exactly the canonical JSON bytes")
     checks = ["the file is exactly the record's canonical JSON bytes"]
-    apps = record.get("applications") if isinstance(record, Mapping) else None
-    if isinstance(apps, list):
-        ids = [a.get("id") if isinstance(a, Mapping) else None for a in apps]
-        for i in range(1, len(ids)):
-            a, b = ids[i - 1], ids[i]
-            if isinstance(a, str) and isinstance(b, str) and not a < b:
-                return VerifyReport(ok=False, checks=checks, mismatch=f"applications[{i}].id",
-                                    message=f"applications must be sorted by id: {_show(b)} "
-                                            f"comes after {_show(a)}")
+    problem = sorted_arrays_problem(record)
+    if problem:
+        return VerifyReport(ok=False, checks=checks, mismatch=problem[0], message=problem[1])
+    if isinstance(record, Mapping) and isinstance(record.get("applications"), list):
         checks.append("applications sorted by id")
+    if isinstance(record, Mapping) and ("ballots" in record or "consents" in record):
+        checks.append("ballots and consents sorted by member, in panel order")
     report = verify_record(record)
     return VerifyReport(ok=report.ok, checks=[*checks, *report.checks],
                         mismatch=report.mismatch, message=report.message)
@@ -683,12 +809,20 @@ def verify_record_bytes(data: bytes) -> VerifyReport:
 _POSITION_RE = re.compile(r"\[(\d+)\]")
 
 
+#: Lists whose items are named by ``member`` (at most one item per member): schema 3.
+_BY_MEMBER = ("ballots", "consents", "outputs.consent.objections")
+
+
 def name_by_id(record: Any, path: str) -> str:
     """``path`` with each list position whose item in ``record`` has a text ``id`` written as
-    ``[id=...]``: ``outputs.applications[3].mean`` -> ``outputs.applications[id=A-004].mean``.
+    ``[id=...]``: ``outputs.applications[3].mean`` -> ``outputs.applications[id=A-004].mean``
+    (also ``outputs.consensus.applications``).  In the schema-3 lists of one item per member
+    (``ballots``, ``consents``, ``outputs.consent.objections``) a position is written as
+    ``[member=...]``: ``ballots[2].ranking[0]`` -> ``ballots[member=Panel member 4].ranking[0]``.
     Other positions, and paths that do not lead through ``record``, are left as they are."""
     out: list[str] = []
     node: Any = record
+    where = ""  # the path so far without list positions
     for part in re.split(r"(\[\d+\])|\.", path):
         if not part:
             continue
@@ -697,10 +831,17 @@ def name_by_id(record: Any, path: str) -> str:
             i = int(match.group(1))
             node = node[i] if isinstance(node, list) and i < len(node) else None
             ident = node.get("id") if isinstance(node, Mapping) else None
-            out.append(f"[id={ident}]" if isinstance(ident, str) else part)
+            member = node.get("member") if isinstance(node, Mapping) else None
+            if isinstance(ident, str):
+                out.append(f"[id={ident}]")
+            elif where in _BY_MEMBER and isinstance(member, str):
+                out.append(f"[member={member}]")
+            else:
+                out.append(part)
         else:
             node = node.get(part) if isinstance(node, Mapping) else None
             out.append(("." if out else "") + part)
+            where = f"{where}.{part}" if where else part
     return "".join(out)
 
 

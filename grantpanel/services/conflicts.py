@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from grantpanel.extensions import db
@@ -290,21 +290,33 @@ def is_unchecked(membership: Membership, application: Application) -> bool:
     return as_utc(application.created_at) > as_utc(checked_at)
 
 
+def _unchecked_query(membership: Membership) -> Select[tuple[Application]]:
+    """The round's applications (eligible or not) the member has no conflict with and was not
+    yet asked about: all of them before the first check, else those added since."""
+    conflicted = exists().where(Conflict.membership_id == membership.id,
+                                Conflict.application_id == Application.id)
+    query = select(Application).where(Application.round_id == membership.round_id, ~conflicted)
+    if membership.conflicts_checked_at is not None:
+        query = query.where(Application.created_at > membership.conflicts_checked_at)
+    return query
+
+
 def unchecked_applications(membership: Membership) -> list[Application]:
     """Applications (eligible or not) the member has no conflict with and has not yet been
-    asked about (every one of them before the first check), in reference order."""
-    conflicted = conflicted_application_ids(membership)
-    return [
-        a
-        for a in round_applications(membership)
-        if a.id not in conflicted and is_unchecked(membership, a)
-    ]
+    asked about (every one of them before the first check), in reference order. One query,
+    however big the round."""
+    return list(db.session.scalars(_unchecked_query(membership).order_by(Application.reference)))
 
 
 def needs_conflict_check(membership: Membership) -> bool:
     """True if the member must go through the conflicts screen before their queue: they have
-    never done it, or applications have been added since they last did."""
-    return not conflicts_checked(membership) or bool(unchecked_applications(membership))
+    never done it, or applications have been added since they last did. One ``EXISTS``-style
+    query (``LIMIT 1``), so the panel pages that ask it do constant work per view."""
+    if not conflicts_checked(membership):
+        return True
+    first = db.session.scalar(_unchecked_query(membership).with_only_columns(Application.id)
+                              .limit(1))
+    return first is not None
 
 
 def mark_conflicts_checked(membership: Membership) -> None:

@@ -28,6 +28,7 @@ def create_app(config: Any | None = None) -> Flask:
     )
     app.config.from_object(config if config is not None else Config())
     register_extensions(app)
+    register_delivery(app)
     register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -59,6 +60,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
+
+
+def register_delivery(app: Flask) -> None:
+    """Compression where it is safe, and versioned static files cached for a year."""
+    from grantpanel import delivery
+
+    delivery.init_app(app)
 
 
 def register_url_converters(app: Flask) -> None:

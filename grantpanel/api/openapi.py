@@ -1,7 +1,9 @@
-"""The OpenAPI 3.1 description of the v1 API and of the decision record (schema versions 1, 2).
+"""The OpenAPI 3.1 description of the v1 API and of the decision record (schema versions 1-3).
 
-The record schema follows ``docs/record-format.md``; it describes the fields a reader needs,
-and leaves ``additionalProperties`` open so a later minor addition does not break clients.
+The record schema here follows ``docs/record-format.md``; it describes the fields a reader
+needs, and leaves ``additionalProperties`` open so a later minor addition does not break
+clients.  The strict, complete schema of every field is the JSON Schema served at
+``/schema/decision-record.json`` (``voting/schema/decision-record.schema.json``).
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from typing import Any
 from grantpanel.vocabulary import (
     Aggregation,
     ConflictCategory,
+    ConsentPosition,
     DeclaredBy,
     DeclaredWhen,
     FitRule,
     Involvement,
     Outcome,
     ResultStatus,
+    StageKind,
     TieBreak,
 )
 
@@ -118,7 +122,13 @@ def schemas() -> dict[str, Any]:
                     "additionalProperties": {"type": ["integer", "null"]},
                     "description": "Criterion key to score; null means \"don't know\".",
                 },
+                "objection": {
+                    "type": "boolean",
+                    "description": "Schema 3 (required there): the member marked a strong "
+                                   "objection (its reason is private).",
+                },
             },
+            required=["member", "application", "stage", "scores"],
             description="One submitted score sheet, pseudonymous.",
         ),
         "Conflict": _obj(
@@ -187,8 +197,9 @@ def schemas() -> dict[str, Any]:
         "DecisionRecord": {
             "type": "object",
             "description": (
-                "A published decision record (schema version 1 or 2, see "
-                "docs/record-format.md). The file is canonical JSON: "
+                "A published decision record (schema version 1, 2 or 3, see "
+                "docs/record-format.md; every field strictly in the JSON Schema at "
+                "/schema/decision-record.json). The file is canonical JSON: "
                 "UTF-8, sorted keys, no insignificant whitespace. `digest` is \"sha256:\" + "
                 "the SHA-256 of the canonical JSON of the record without `digest`. Check it "
                 "with `python -m voting verify RECORD.json`."
@@ -199,7 +210,7 @@ def schemas() -> dict[str, Any]:
                 "outputs", "decision", "previous_digest", "digest",
             ],
             "properties": {
-                "schema_version": {"type": "integer", "enum": [1, 2]},
+                "schema_version": {"type": "integer", "enum": [1, 2, 3]},
                 "voting_version": {"type": "string"},
                 "organisation": {"type": "string"},
                 "round": _obj(
@@ -219,22 +230,61 @@ def schemas() -> dict[str, Any]:
                 ),
                 "rules": _obj(
                     {
-                        "method": {"type": "string", "examples": ["scores"]},
-                        "aggregation": {"type": "string", "enum": list(Aggregation.values())},
+                        "method": {"type": "string", "examples": ["scores"],
+                                   "description": "Schema 1 and 2 only."},
+                        "aggregation": {"type": "string", "enum": list(Aggregation.values()),
+                                        "description": "Schema 1 and 2 only."},
                         "quorum": {"type": "integer", "minimum": 0},
-                        "fit_rule": {"type": "string", "enum": list(FitRule.values())},
+                        "fit_rule": {"type": "string", "enum": list(FitRule.values()),
+                                     "description": "Schema 1 and 2 only."},
                         "tie_break": {
                             "type": "array",
                             "items": {"type": "string", "enum": TIE_BREAKS},
                             "description": "Applied in order; \"draw\" is always last.",
                         },
-                    }
+                        "stages": {
+                            "type": "array",
+                            "items": _obj(
+                                {"kind": {"type": "string", "enum": list(StageKind.values())}},
+                                description="One stage and its parameters.",
+                            ),
+                            "description": "Schema 3: the declared chain of stages, in order.",
+                        },
+                    },
+                    required=["quorum", "tie_break"],
                 ),
                 "rubric": {"type": "array", "items": _ref("Criterion")},
                 "applications": {"type": "array", "items": _ref("ApplicationInput")},
                 "panel": {"type": "array", "items": PSEUDONYM},
                 "sheets": {"type": "array", "items": _ref("Sheet")},
                 "conflicts": {"type": "array", "items": _ref("Conflict")},
+                "ballots": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "member": PSEUDONYM,
+                            "stage": {"type": "string", "enum": [StageKind.RANKED.value]},
+                            "ranking": {"type": "array", "items": APP_ID},
+                            "approved": {"type": "array", "items": APP_ID},
+                        },
+                        required=["member", "stage"],
+                        description="A ballot: `ranking` (most preferred first) or "
+                                    "`approved` (approval method).",
+                    ),
+                    "description": "Schema 3 (required there): ballots, in panel order.",
+                },
+                "consents": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "member": PSEUDONYM,
+                            "position": {"type": "string",
+                                         "enum": list(ConsentPosition.values())},
+                            "application": {"oneOf": [APP_ID, {"type": "null"}]},
+                        },
+                    ),
+                    "description": "Schema 3 (required there): answers on the funded list.",
+                },
                 "randomness": _obj(
                     {
                         "commitment": DIGEST,
@@ -371,6 +421,27 @@ def openapi_document(server_url: str = "/api/v1") -> dict[str, Any]:
                             },
                         },
                         "404": _not_found(),
+                    },
+                }
+            },
+            "/schema/decision-record.json": {
+                "get": {
+                    "operationId": "getDecisionRecordSchema",
+                    "summary": "Get the JSON Schema of the decision record",
+                    "description": (
+                        "The JSON Schema (draft 2020-12) of a published decision record, "
+                        "every schema version (one branch per `schema_version`), strict: no "
+                        "field it does not list. It checks each field's shape; "
+                        "`python -m voting verify RECORD.json` checks the rest. The same file "
+                        "is docs/decision-record.schema.json in the source."
+                    ),
+                    "responses": {
+                        "200": {
+                            "description": "The JSON Schema document.",
+                            "content": {
+                                "application/json": {"schema": {"type": "object"}}
+                            },
+                        }
                     },
                 }
             },

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from importlib import resources
+
 from flask import Response, abort, jsonify, url_for
 from flask.typing import ResponseReturnValue
 
@@ -9,6 +12,20 @@ from grantpanel.api import bp
 from grantpanel.api.openapi import openapi_document
 from grantpanel.extensions import db
 from grantpanel.services import publication
+
+#: Every API answer is ``application/json`` (the OpenAPI document promises it); a JSON Schema
+#: document is JSON, and clients that look for ``application/schema+json`` read it as well.
+SCHEMA_MEDIA_TYPE = "application/json"
+#: Where the record's JSON Schema ships: inside the ``voting`` package (package data), so the
+#: installed wheel and the stand-alone verifier carry it too.
+RECORD_SCHEMA_RESOURCE = ("voting", "schema/decision-record.schema.json")
+
+
+@functools.cache
+def record_schema_bytes() -> bytes:
+    """The decision record's JSON Schema, read once from the installed ``voting`` package."""
+    package, name = RECORD_SCHEMA_RESOURCE
+    return resources.files(package).joinpath(name).read_bytes()
 
 
 @bp.route("/rounds")
@@ -40,6 +57,13 @@ def round_record(round_id: int) -> ResponseReturnValue:
         mimetype="application/json",
         headers={"X-Record-Digest": pr.digest},
     )
+
+
+@bp.route("/schema/decision-record.json")
+def record_schema() -> ResponseReturnValue:
+    """The JSON Schema (draft 2020-12) of the decision record, every schema version."""
+    return Response(record_schema_bytes(), mimetype=SCHEMA_MEDIA_TYPE,
+                    headers={"Cache-Control": "public, max-age=3600"})
 
 
 @bp.route("/openapi.json")

@@ -72,6 +72,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 from voting.budget import fund_in_order
@@ -208,6 +209,22 @@ class _Inputs:
     sheets: tuple[_Sheet, ...]
     conflicts: frozenset[tuple[str, str]]
     seed: str
+
+    @cached_property
+    def sheets_by_application(self) -> dict[str, tuple[_Sheet, ...]]:
+        """Each application's sheets, in input order (grouped once: linear in the sheets)."""
+        grouped: dict[str, list[_Sheet]] = {}
+        for sheet in self.sheets:
+            grouped.setdefault(sheet.application, []).append(sheet)
+        return {app_id: tuple(group) for app_id, group in grouped.items()}
+
+    @cached_property
+    def conflicted_members(self) -> dict[str, frozenset[str]]:
+        """Each application's members with a conflict on it (grouped once)."""
+        grouped: dict[str, set[str]] = {}
+        for member, app_id in self.conflicts:
+            grouped.setdefault(app_id, set()).add(member)
+        return {app_id: frozenset(group) for app_id, group in grouped.items()}
 
 
 def _check_round(value: object) -> int:
@@ -466,17 +483,20 @@ class _Stats:
 
 
 def _statistics(app: _Application, inp: _Inputs) -> _Stats:
-    own = [s for s in inp.sheets
-           if s.application == app.id and (s.member, app.id) not in inp.conflicts]
+    conflicted = inp.conflicted_members.get(app.id, frozenset())
+    own = [s for s in inp.sheets_by_application.get(app.id, ()) if s.member not in conflicted]
     stage = 2 if any(s.stage == 2 for s in own) else 1
-    counted = [s for s in own if s.stage == stage and _sheet_total(s.scores, inp.rubric) is not None]
-    totals = tuple(t for s in counted if (t := _sheet_total(s.scores, inp.rubric)) is not None)
+    counted: list[_Sheet] = []
+    totals: list[Fraction] = []
+    for sheet in own:
+        if sheet.stage == stage and (total := _sheet_total(sheet.scores, inp.rubric)) is not None:
+            counted.append(sheet)
+            totals.append(total)
     criteria: dict[str, Fraction | None] = {}
     for crit in inp.rubric:
         raw = [v for s in counted if (v := s.scores.get(crit.key)) is not None]
         criteria[crit.key] = Fraction(sum(raw), len(raw)) if raw else None
-    n_conflicts = len({m for m, a in inp.conflicts if a == app.id})
-    return _Stats(len(totals), n_conflicts, totals, criteria)
+    return _Stats(len(totals), len(conflicted), tuple(totals), criteria)
 
 
 def _maybe(value: Fraction | None) -> str | None:
@@ -576,6 +596,7 @@ def decide_round(inputs: Mapping[str, Any]) -> dict[str, Any]:
                             inp.budget, rule=inp.fit_rule)
     funded = [inp.applications[i].id for i in funding.selected]
     skipped = [inp.applications[i].id for i in funding.skipped]
+    funded_set, skipped_set = frozenset(funded), frozenset(skipped)
     rank = {app_id: pos + 1 for pos, app_id in enumerate(order)}
 
     def status(app: _Application) -> str:
@@ -583,9 +604,9 @@ def decide_round(inputs: Mapping[str, Any]) -> dict[str, Any]:
             return INELIGIBLE
         if app.id not in rank:
             return UNDER_QUORUM
-        if app.id in funded:
+        if app.id in funded_set:
             return FUNDED
-        return SKIPPED if app.id in skipped else BELOW_LINE
+        return SKIPPED if app.id in skipped_set else BELOW_LINE
 
     results = []
     for app in inp.applications:

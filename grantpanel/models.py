@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -285,7 +286,9 @@ class Conflict(db.Model):  # type: ignore[name-defined]
     application: Mapped[Application] = relationship()
     declared_by: Mapped[User] = relationship()
 
-    __table_args__ = (UniqueConstraint("membership_id", "application_id"),)
+    # The unique key serves lookups by member; counts per application use the second index.
+    __table_args__ = (UniqueConstraint("membership_id", "application_id"),
+                      Index("ix_conflict_application_id", "application_id"))
 
 
 class ScoreSheet(db.Model):  # type: ignore[name-defined]
@@ -317,7 +320,8 @@ class ScoreSheet(db.Model):  # type: ignore[name-defined]
     membership: Mapped[Membership] = relationship()
     application: Mapped[Application] = relationship()
 
-    __table_args__ = (UniqueConstraint("membership_id", "application_id", "stage"),)
+    __table_args__ = (UniqueConstraint("membership_id", "application_id", "stage"),
+                      Index("ix_score_sheet_application_id_status", "application_id", "status"))
 
 
 class Ballot(db.Model):  # type: ignore[name-defined]

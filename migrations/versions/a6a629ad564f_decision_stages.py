@@ -8,6 +8,8 @@
 - ``score_sheet.objection`` / ``objection_reason``: a member's strong objection (flags the
   application for discussion; the reason is private).
 - ``ballot`` and ``consent_answer``: one per member per round.
+- Indexes for counting per application (progress pages, the count): score sheets by
+  application and status, conflicts by application.
 
 The key lists are written out here so this migration never changes when the vocabulary grows.
 
@@ -96,10 +98,17 @@ def upgrade():
     with op.batch_alter_table('score_sheet', schema=None) as batch_op:
         batch_op.add_column(sa.Column('objection', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('objection_reason', sa.Text(), server_default='', nullable=False))
+        batch_op.create_index('ix_score_sheet_application_id_status',
+                              ['application_id', 'status'], unique=False)
+    with op.batch_alter_table('conflict', schema=None) as batch_op:
+        batch_op.create_index('ix_conflict_application_id', ['application_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('conflict', schema=None) as batch_op:
+        batch_op.drop_index('ix_conflict_application_id')
     with op.batch_alter_table('score_sheet', schema=None) as batch_op:
+        batch_op.drop_index('ix_score_sheet_application_id_status')
         batch_op.drop_column('objection_reason')
         batch_op.drop_column('objection')
 

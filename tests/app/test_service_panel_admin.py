@@ -127,3 +127,46 @@ def test_progress_counts_submitted_drafts_to_do_and_conflicts(app: Flask) -> Non
     rows = {r.reference: r for r in panel_admin.application_progress(rnd)}
     assert rows["A-001"].submitted == 1 and not rows["A-001"].quorum_met
     assert rows["A-003"].conflicts == 1
+
+
+def test_progress_pages_agree_with_the_whole_list(app: Flask) -> None:
+    """Paged progress counts equal the unpaged ones; a late conflict's withdrawn sheet, an
+    ineligible application's sheet and a stage-2 sheet change nothing they should not."""
+    staff = make_user(role="staff")
+    rnd = make_round(applications=7)
+    apps = rnd.applications
+    apps[6].eligible = False
+    members = [make_member(rnd) for _ in range(5)]
+    for i, m in enumerate(members):
+        for j, a in enumerate(apps):
+            if (i + j) % 3 == 0:
+                db.session.add(ScoreSheet(membership_id=m.id, application_id=a.id,
+                                          status="submitted", scores={"c1": 3}))
+            elif (i + j) % 3 == 1:
+                db.session.add(ScoreSheet(membership_id=m.id, application_id=a.id,
+                                          status="draft", scores={}))
+        db.session.add(Conflict(membership_id=m.id, application_id=apps[i].id,
+                                category="family", declared_by_id=staff.id))
+    db.session.add(ScoreSheet(membership_id=members[0].id, application_id=apps[3].id, stage=2,
+                              status="submitted", scores={"c1": 5}))
+    db.session.flush()
+    whole = panel_admin.progress(rnd)
+    paged = [*panel_admin.progress(rnd, offset=0, limit=2),
+             *panel_admin.progress(rnd, offset=2, limit=2),
+             *panel_admin.progress(rnd, offset=4, limit=2)]
+    assert [(p.membership.number, p.submitted, p.drafts, p.to_do, p.conflicts) for p in paged] \
+        == [(p.membership.number, p.submitted, p.drafts, p.to_do, p.conflicts) for p in whole]
+    assert [p.membership.number for p in whole] == [1, 2, 3, 4, 5]
+    rows = panel_admin.application_progress(rnd)
+    paged_rows = [*panel_admin.application_progress(rnd, offset=0, limit=4),
+                  *panel_admin.application_progress(rnd, offset=4, limit=4)]
+    assert rows == paged_rows
+    # Worked by hand for member 1 (i = 0): submitted on A-001 (conflicted, still counted as
+    # submitted), A-004; drafts on A-002, A-005; A-007 is ineligible; conflict on A-001.
+    first = whole[0]
+    assert (first.submitted, first.drafts, first.conflicts) == (2, 2, 1)
+    assert first.to_do == 6 - 1 - 1  # eligible - conflicted - submitted without a conflict
+    # A-001: submitted by members 1 (conflicted: not counted) and 4; drafts by 2 and 5.
+    by_ref = {r.reference: r for r in rows}
+    assert (by_ref["A-001"].submitted, by_ref["A-001"].drafts,
+            by_ref["A-001"].conflicts) == (1, 2, 1)

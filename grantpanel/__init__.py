@@ -79,6 +79,7 @@ def register_url_converters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from grantpanel.api import bp as api_bp
     from grantpanel.auth import bp as auth_bp
+    from grantpanel.meeting import bp as meeting_bp
     from grantpanel.panel import bp as panel_bp
     from grantpanel.public import bp as public_bp
     from grantpanel.staff import bp as staff_bp
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(panel_bp, url_prefix="/panel")
+    app.register_blueprint(meeting_bp, url_prefix="/meeting")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 

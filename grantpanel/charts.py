@@ -267,3 +267,10 @@ def totals_strip_svg(
 def _number_text(v: Decimal) -> str:
     """``12`` for whole numbers, else two decimals (``12.50``)."""
     return str(int(v)) if v == v.to_integral_value() else f"{v:.2f}"
+
+
+def register(app: Any) -> None:
+    """Give templates ``ranked_chart(rounds, order=..., titles=..., chart_id=...)`` and
+    ``totals_strip(totals, low=..., high=..., chart_id=..., title=...)``."""
+    app.add_template_global(ranked_rounds_svg, "ranked_chart")
+    app.add_template_global(totals_strip_svg, "totals_strip")

@@ -70,8 +70,9 @@ def write_csv(path: Path, n: int, *, references: bool = False) -> int:
 
 
 @contextmanager
-def scratch_app(database_url: str | None) -> Iterator[Any]:
-    """An app (the real factory) on a throwaway SQLite file, or a scratch PostgreSQL schema."""
+def scratch_app(database_url: str | None, schema: str = SCHEMA) -> Iterator[Any]:
+    """An app (the real factory) on a throwaway SQLite file, or a scratch PostgreSQL schema
+    (``schema``, dropped afterwards)."""
     from sqlalchemy import text
 
     from config import TestingConfig, normalise_database_url
@@ -84,7 +85,7 @@ def scratch_app(database_url: str | None) -> Iterator[Any]:
             config = TestingConfig(url)
             engine_options: dict[str, Any] = {
                 **config.SQLALCHEMY_ENGINE_OPTIONS,
-                "connect_args": {"options": f"-csearch_path={SCHEMA}"},
+                "connect_args": {"options": f"-csearch_path={schema}"},
             }
             config.SQLALCHEMY_ENGINE_OPTIONS = engine_options
         else:
@@ -93,8 +94,8 @@ def scratch_app(database_url: str | None) -> Iterator[Any]:
         with app.app_context():
             if database_url:
                 with db.engine.begin() as conn:
-                    conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-                    conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+                    conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    conn.execute(text(f"CREATE SCHEMA {schema}"))
             db.create_all()
             try:
                 yield app
@@ -102,7 +103,7 @@ def scratch_app(database_url: str | None) -> Iterator[Any]:
                 db.session.remove()
                 if database_url:
                     with db.engine.begin() as conn:
-                        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+                        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
                 db.engine.dispose()
 
 

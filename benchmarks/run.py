@@ -392,6 +392,18 @@ def imports_section(quick: bool, args: list[str]) -> int:
     )
 
 
+def scale_section(quick: bool, args: list[str]) -> int:
+    """The growing-round section (``benchmarks/scale.py``): every step at 1,000 x 100 and
+    10,000 x 1,000 and its growth exponent; its own table and ``results/scale-latest.json``.
+    Skipped with ``--skip-scale``."""
+    from benchmarks import imports, scale
+
+    if "--skip-scale" in args:
+        return 0
+    return _guarded("scale", lambda: scale.section(quick=quick,
+                                                   postgres=imports.postgres_url(args)))
+
+
 def _guarded(name: str, run: Callable[[], int]) -> int:
     """Run one section; an error is reported (and fails the run) without hiding the others'."""
     try:
@@ -431,7 +443,9 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / name).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     web_status = web_section(quick)
     imports_status = imports_section(quick, args)
-    return 0 if all(r.passed is not False for r in rows) and web_status == 0 == imports_status else 1
+    scale_status = scale_section(quick, args)
+    sections_ok = web_status == 0 == imports_status == scale_status
+    return 0 if all(r.passed is not False for r in rows) and sections_ok else 1
 
 
 if __name__ == "__main__":

@@ -1,26 +1,37 @@
 """The decision record: canonical bytes, digest chain, overrides, building and verifying.
 
-Implements ``docs/record-format.md``: schema version 1 (frozen: every schema-1 record ever
-published keeps verifying by the rules of schema 1) and schema version 2, which new rounds
+Implements ``docs/record-format.md``: schema versions 1 and 2 (frozen: every record ever
+published keeps verifying by the rules of its version) and schema version 3, which new rounds
 publish.  Schema 2 is schema 1 plus who declared each conflict and when (``declared_by``,
 ``when``, and for a conflict recorded after scoring closed its published ``reason``), and the
-output ``outputs.after_close``: every change made after scoring closed.
+output ``outputs.after_close``: every change made after scoring closed.  Schema 3 is schema 2
+plus the declared chain of decision stages (``rules.stages``), each sheet's strong-objection
+flag, the panel's ``ballots`` and ``consents``, and every stage's outputs
+(:mod:`voting.stages`).  The JSON Schema of every version ships as
+``voting/schema/decision-record.schema.json``.
 
 Public API
 ----------
 canonical_json   the exact bytes of a published record
 record_digest    ``"sha256:" + hex`` of the canonical JSON without the ``digest`` key
 apply_overrides  the ``decision`` section: the computed funding plus staff overrides
-build_record     a complete, sealed record from the input sections (schema 1 or 2)
+build_record     a complete, sealed record from the input sections (schema 1, 2 or 3)
 record_outputs   the ``outputs`` section for the inputs' schema version
 verify_record    dispatch on ``schema_version``; recompute everything and report the first
                  mismatch (never raises)
-verify_record_bytes  a published file: exactly the canonical bytes, applications sorted by
-                 id, then :func:`verify_record` (what ``python -m voting verify`` runs)
+verify_record_bytes  a published file: exactly the canonical bytes, its arrays in their
+                 required order, then :func:`verify_record` (what ``python -m voting verify``
+                 runs)
+sorted_arrays_problem  the first array out of its required order: ``applications`` by id;
+                 from schema 3 ``ballots`` and ``consents`` by member in panel order
 check_chain      records in chain order: each ``previous_digest`` is the digest of the one
                  before; forks and gaps named by file
-name_by_id       a mismatch path with list positions replaced by the item's ``id``
+name_by_id       a mismatch path with list positions replaced by the item's ``id`` (or, in
+                 the per-member lists of schema 3, its ``member``)
 VerifyReport     the named, immutable result of :func:`verify_record`
+SCHEMA_VERSIONS, CURRENT_SCHEMA_VERSION, SCHEMA_KEYS (top-level keys per version),
+RECORD_KEYS (versions 1 and 2), RECORD_KEYS_3, DECLARED_BY, WHEN, OUTCOMES,
+REASON_MAX_LENGTH
 
 Decision rule (``apply_overrides``): the funded list is the computed ``outputs.funding.funded``
 in order, minus every application with an ``"unfund"`` override, then every application with a
@@ -41,7 +52,10 @@ field (dictionary keys in sorted order, list items by position), naming the firs
 path such as ``outputs.applications[3].aggregate``; the decision recomputed from the outputs
 and the recorded overrides; the digest.  Schema 2 runs the same steps, with the conflict
 fields of schema 2 checked before the recount and ``outputs.after_close`` recomputed with the
-other outputs.
+other outputs.  Schema 3 runs the same steps with the sections of :data:`RECORD_KEYS_3`, the
+schema-2 conflict checks, then every stage recomputed by :func:`voting.stages.decide_stages`
+(which checks the chain, the sheets, the ballots and the consents, naming the field, e.g.
+``ballots[2].ranking[1]``) and compared field by field with ``outputs`` as above.
 
 Schema 2 counting (:func:`record_outputs`): the counting rules are exactly schema 1's
 (:func:`voting.panel.decide_round` runs on the record with each conflict cut down to its
@@ -49,13 +63,14 @@ schema-1 fields); then ``after_close`` lists, in the order of ``conflicts``, eac
 whose ``when`` is ``"after-close"`` as ``{"kind": "conflict", "member", "application",
 "declared_by", "reason", "sheet_withdrawn"}``, where ``sheet_withdrawn`` is true exactly when
 ``sheets`` holds a sheet (any stage) by that member for that application (the app publishes
-the sheets such a conflict withdrew, so anyone can recount with and without it).
+the sheets such a conflict withdrew, so anyone can recount with and without it).  Schema 3
+counting: the conflicts as schema 2, then :func:`voting.stages.decide_stages` (its module
+docstring states every rule), whose outputs include ``after_close`` as schema 2's.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -332,10 +347,8 @@ def _outputs_3(inputs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 #: Each schema version's counting: the ``outputs`` section from the input sections.
-_OUTPUTS: dict[int, Callable[[Mapping[str, Any]], dict[str, Any]]] = {1: decide_round,
-                                                                       2: _outputs_2}
-if importlib.util.find_spec("voting.stages") is not None:
-    _OUTPUTS[3] = _outputs_3
+_OUTPUTS: dict[int, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    1: decide_round, 2: _outputs_2, 3: _outputs_3}
 #: The schema versions this library builds and verifies.
 SCHEMA_VERSIONS = tuple(sorted(_OUTPUTS))
 
@@ -560,7 +573,8 @@ def _check_outputs(record: Mapping[str, Any], outputs: dict[str, Any],
     checks.append(f"{_plural(len(outputs['applications']), 'application result')} recomputed "
                   f"from {_plural(n_sheets, 'score sheet')} and "
                   f"{_plural(n_conflicts, 'declared conflict')}")
-    checks.append(f"final order of {_plural(len(outputs['order']), 'ranked application')} "
+    which = "score order" if "stages" in outputs else "final order"
+    checks.append(f"{which} of {_plural(len(outputs['order']), 'ranked application')} "
                   f"recomputed, with {_plural(len(outputs['ties']), 'tie')} and "
                   f"{_plural(len(outputs['draws']), 'seeded draw')}")
     rnd, funding = record["round"], outputs["funding"]
@@ -648,13 +662,13 @@ def _stage_lines(record: Mapping[str, Any], outputs: Mapping[str, Any]) -> list[
                      "drawn again from the seed")
     consent = outputs.get("consent")
     if consent:
-        lines.append(f"consent ({consent['rule']}): {_plural(consent['consents'], 'answer')}, "
+        lines.append(f"consent ({consent['rule']}): {_plural(consent['consents'], 'consent')}, "
                      f"{_plural(len(consent['objections']), 'objection')}, "
                      f"{'passed' if consent['passed'] else 'not passed'}")
     sensitivity = outputs.get("sensitivity") or []
     if sensitivity:
         depends = outputs.get("depends") or []
-        lines.append(f"sensitivity: {_plural(len(sensitivity), 'other method')} recounted; "
+        lines.append(f"sensitivity: {_plural(len(sensitivity), 'alternative')} recounted; "
                      f"{_plural(len(depends), 'application')} funded under some but not all")
     return lines
 

@@ -17,6 +17,7 @@ from grantpanel.api.routes import record_schema_bytes
 from grantpanel.demo import load_demo
 from grantpanel.extensions import db
 from grantpanel.models import PublishedRecord, Round
+from voting.record import CURRENT_SCHEMA_VERSION
 
 REPO = Path(voting.__file__).resolve().parents[1]
 URL = "/api/v1/schema/decision-record.json"
@@ -74,6 +75,7 @@ def test_the_record_the_app_publishes_validates_against_the_served_schema(
     schema = json.loads(client.get(URL).data)
     records = _published_records(client)
     assert records and db.session.scalar(select(Round).where(Round.state == "published"))
+    assert {r["schema_version"] for r in records} == {CURRENT_SCHEMA_VERSION}
     for record in records:
         assert _errors(schema, record) == []
         assert voting.verify_record(record).ok

@@ -11,6 +11,11 @@ and schema 2 records both render; only schema 2 says who declared each conflict 
 only a schema-2 record can list the conflicts recorded after scoring closed
 (``outputs.after_close``), shown with the staff overrides as the changes made after scoring
 closed.
+
+A schema-3 record also declares its chain of decision stages (``rules.stages``) and carries
+each stage's outputs; :func:`stage_paragraphs` explains the chain in plain English, one short
+paragraph per stage, and the outcome page shows each stage's outputs
+(``templates/macros/stages.html``).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from grantpanel.vocabulary import (
     Involvement,
     ResultStatus,
     RoundState,
+    StageKind,
     TieBreak,
 )
 
@@ -186,6 +192,60 @@ def method_explanation(rules: dict[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
+class StageParagraph:
+    """One stage of a declared chain, in plain English: its kind, name and paragraph."""
+
+    kind: str
+    label: str
+    text: str
+
+
+def _fill(message: str, params: dict[str, Any]) -> str:
+    """Translate ``message`` (marked with ``N_`` in ``voting``) and fill its placeholders."""
+    return _(message, **{k: ("" if v is None else v) for k, v in params.items()})
+
+
+def _registry_explanation(key: str) -> str:
+    """The registry's plain-English paragraph for method ``key``, translated ("" if none)."""
+    from voting.registry import METHODS
+
+    entry = METHODS.get(key)
+    return _(entry.explanation).strip() if entry is not None else ""
+
+
+def stage_paragraphs(stages: list[dict[str, Any]]) -> list[StageParagraph]:
+    """One short plain-English paragraph per declared stage, in order.
+
+    The sentence that states the stage's rule comes from ``voting.stages.describe_stages``
+    (marked there with ``N_``, translated here); a ranked stage adds its method's explanation
+    from ``voting.registry.METHODS``, and a funding stage by the Method of Equal Shares adds
+    that method's explanation. A chain ``voting`` cannot describe (an unknown key in an old or
+    hand-made record) falls back to each stage kind's own explanation.
+    """
+    try:
+        from voting.stages import describe_stages
+
+        sentences: list[str] = [_fill(m, p) for m, p in describe_stages(stages)]
+    except (ImportError, LookupError, TypeError, ValueError):  # VotingError is a ValueError
+        # An invalid or unknown chain: say what each kind of stage does.
+        sentences = []
+        for st in stages:
+            known = StageKind.get(st.get("kind"))
+            sentences.append(known.explanation if known is not None else "")
+    out = []
+    for st, sentence in zip(stages, sentences, strict=False):
+        kind = str(st.get("kind", ""))
+        extra = ""
+        if kind == StageKind.RANKED:
+            extra = _registry_explanation(str(st.get("method", "")))
+        elif kind == StageKind.FUNDING and st.get("rule") == "equal-shares":
+            extra = _registry_explanation("equal-shares")
+        text = " ".join(t for t in (sentence, extra) if t)
+        out.append(StageParagraph(kind=kind, label=StageKind.label_of(kind), text=text))
+    return out
+
+
+@dataclass(frozen=True)
 class OutcomeRow:
     id: str
     title: str
@@ -263,6 +323,10 @@ class OutcomeView:
     titles: dict[str, str] = field(default_factory=dict)
     schema_version: int = 1
     after_close: list[LateConflict] = field(default_factory=list)
+    # Schema 3: the declared chain, a paragraph per stage, and the record's outputs.
+    stages: list[dict[str, Any]] = field(default_factory=list)
+    stage_paragraphs: list[StageParagraph] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
 
 
 def _join(items: list[str]) -> str:
@@ -353,6 +417,8 @@ def outcome_view(record: dict[str, Any]) -> OutcomeView:
         if c.get("kind") == "conflict"
     ]
     name, meaning = involvement_words(rnd.get("involvement", ""))
+    schema_version = int(record.get("schema_version", 1))
+    stages = [dict(st) for st in rules.get("stages", [])] if schema_version >= 3 else []
     return OutcomeView(
         record=record,
         round=rnd,
@@ -387,8 +453,11 @@ def outcome_view(record: dict[str, Any]) -> OutcomeView:
         previous_digest=record.get("previous_digest"),
         published_at=parse_iso(rnd.get("published_at")),
         titles=titles,
-        schema_version=int(record.get("schema_version", 1)),
+        schema_version=schema_version,
         after_close=after_close,
+        stages=stages,
+        stage_paragraphs=stage_paragraphs(stages) if stages else [],
+        outputs=dict(outputs) if stages else {},
     )
 
 

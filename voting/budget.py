@@ -115,7 +115,7 @@ def fund_in_order(
 MES_TOLERANCE = 1e-9
 
 UTILITIES = ("cost", "approval", "scores")
-COMPLETIONS = (None, "add1", "utilitarian", "add1-utilitarian")
+COMPLETIONS = (None, "add1", "add1-exhaustive", "utilitarian", "add1-utilitarian")
 
 
 def _check_budget(budget: object) -> int:
@@ -512,6 +512,11 @@ def _mes_run(data: _MESInput, per_voter: float, budget: int) -> _MESRun:
     return _MESRun(selected, rho_of, rounds, spent, budgets)
 
 
+def _n_free(data: _MESInput, costs: npt.NDArray[np.int64]) -> int:
+    """How many supported projects cost nothing (MES funds them all before anything else)."""
+    return sum(1 for j in range(data.n_projects) if data.total_weight_j[j] > 0 and costs[j] == 0)
+
+
 def _exhaustive(selected: Sequence[int], candidates: Sequence[int],
                 costs: npt.NDArray[np.int64], budget: int) -> bool:
     """True if no candidate outside ``selected`` fits the money left."""
@@ -557,13 +562,27 @@ def equal_shares(
 
     Completion (MES alone may leave money unspent):
 
-    - ``None``: plain MES.
-    - ``"add1"``: as equalshares.net recommends and pabutools implements
-      (``voter_budget_increment``): rerun MES with each ballot's share raised by
-      ``increment`` (default 1 unit of the cost currency; pass 100 for "one pound" when
-      costs are in pence) until the outcome is exhaustive (no supported project fits the
-      money left) or would overspend the real budget; in the latter case the last outcome
-      that fitted is kept.
+    - ``None`` (the default): plain MES, the rule exactly as published (Peters & Skowron)
+      and as pabutools computes it without options.  It is the default so that a count
+      never depends on a setting nobody chose: a round that wants the money spent declares
+      ``"add1"`` (decision stages: ``completion: "add1"``).
+    - ``"add1"``: the completion the real votes used, Pabulib's ``equalshares/add1``
+      (Wieliczka "Green Million" 2023, Świecie 2023, Assen 2024: it reproduces the official
+      selection of all three files in /work/shared/data/pabulib).  Step k = 1, 2, ... reruns
+      MES from scratch with the total money raised to ``budget + k * increment * n`` (each
+      ballot's share raised by ``increment``; n = total ballot weight), as long as the
+      outcome's cost still fits the real ``budget``; the first step that overspends ends the
+      search and the outcome of the step before it (step 0 is plain MES) is kept.  It does
+      *not* stop at the first exhaustive outcome (a later step may fit and differ: in
+      Wieliczka the first exhaustive outcome, step 150, is not the official one; step 164,
+      the last that fits, is).  The search also ends when the outcome funds every
+      supported project (nothing more could change).  ``increment`` is in the units of
+      ``costs``: 1 (the default) is one unit of currency when costs are whole units, as in
+      Pabulib; pass 100 for one pound per voter when costs are in pence.  Each step is one
+      MES run, so the run time grows with ``(money needed) / (increment * n)``.
+    - ``"add1-exhaustive"``: as ``"add1"`` but also stopping at the first exhaustive outcome
+      (no supported project outside it fits the money left), as pabutools'
+      ``voter_budget_increment`` and the equalshares.net sample code do.
     - ``"utilitarian"``: after MES, fund the remaining supported projects greedily by total
       utility per unit of cost (highest first, ties to the lower index), skipping any that
       do not fit.  With cost utility this is "most approvals first".  (Deviation:
@@ -583,7 +602,7 @@ def equal_shares(
     costs : array of int, shape (n_projects,)
     budget : int
     utility : {"cost", "approval", "scores"}
-    completion : {None, "add1", "utilitarian", "add1-utilitarian"}
+    completion : {None, "add1", "add1-exhaustive", "utilitarian", "add1-utilitarian"}
     weights : array of float, shape (n_voters,), optional
     increment : float, per-ballot step of ``"add1"``
     scores : array of float, shape (n_voters, n_projects), optional (implies ``"scores"``)
@@ -632,8 +651,11 @@ def equal_shares(
         per_voter = b / total
         run = _mes_run(data, per_voter, b)
         steps = 0
-        if completion in ("add1", "add1-utilitarian"):
-            while not _exhaustive(run.selected, candidates, c, b):
+        if completion in ("add1", "add1-utilitarian", "add1-exhaustive"):
+            stop_exhaustive = completion == "add1-exhaustive"
+            while len(run.selected) < len(candidates) + _n_free(data, c) and not (
+                stop_exhaustive and _exhaustive(run.selected, candidates, c, b)
+            ):
                 nxt_share = (b + (steps + 1) * increment * total) / total
                 nxt = _mes_run(data, nxt_share, b)
                 if nxt.spent > b:

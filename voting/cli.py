@@ -2,7 +2,9 @@
 
     python -m voting verify RECORD.json
     python -m voting verify --chain R1.json R2.json ...
-    python -m voting tabulate --method METHOD [--seats N] [--budget B] [--utility cost|approval] FILE
+    python -m voting tabulate --method METHOD [--seats N] [--budget B] [--utility cost|approval]
+                              [--tie-break RULE [--seed SEED]] [--completion C] FILE
+    python -m voting count ...   (the same as tabulate)
     python -m voting methods
 
 ``verify`` first checks the file is exactly the record's canonical JSON bytes (a pretty-printed
@@ -22,8 +24,17 @@ read PrefLib files (.soc, .soi, .toc, .toi; ties allowed) or ordinal Pabulib fil
 reads the first tier of a PrefLib file or a Pabulib file; greedy and equal-shares read a Pabulib
 file, with the budget from its META section unless ``--budget`` is given (score and cumulative
 Pabulib votes count as utilities for equal-shares).  ``--seats`` (default 1) is for stv,
-approval, borda, schulze and ranked-pairs.  A file or option that cannot be counted gives one
-line on stderr naming the file and line, and exit status 2.
+approval, borda, schulze and ranked-pairs; more seats than candidates elects every candidate.
+``--tie-break`` is one of ``order``, ``previous-rounds``, ``previous-rounds-random``,
+``random`` (see :mod:`voting.ranked`): irv and stv accept all four, borda, schulze,
+ranked-pairs and approval ``order`` or ``random``.  Without it each method uses its own
+default (for stv the statutory Scottish look-back, ``previous-rounds``).  The random ones need
+``--seed``, 64 lowercase hex characters (like a decision record's seed); lots are drawn with
+``voting.draws.generator(seed, "tie-break")``, so anyone with the seed gets the same count.
+``--completion`` (equal-shares only) is ``none`` (default), ``add1``, ``add1-exhaustive``,
+``utilitarian`` or ``add1-utilitarian`` (see :func:`voting.budget.equal_shares`).  A file or
+option that cannot be counted gives one line on stderr naming the file and line, and exit
+status 2.
 
 ``methods`` lists the method keys with a one-line summary each.
 """
@@ -145,6 +156,29 @@ def _approval_input(path: str) -> tuple[Any, Any, list[str]]:
     return data.top_tier_approvals(), data.weights, list(data.candidates)
 
 
+def _tie_break_options(args: argparse.Namespace, key: str) -> dict[str, Any]:
+    """``tie_break``/``rng`` keyword arguments from ``--tie-break`` and ``--seed``."""
+    from voting.draws import generator
+
+    rule = args.tie_break
+    if rule is None:
+        if args.seed is not None:
+            raise VotingError("--seed is used only with --tie-break random or "
+                              "previous-rounds-random")
+        return {}
+    if key not in ("irv", "stv", "borda", "schulze", "ranked-pairs", "approval"):
+        raise VotingError(f"--tie-break does not apply to {key}")
+    if key not in ("irv", "stv") and rule not in ("order", "random"):
+        raise VotingError(f"{key} breaks ties by 'order' or 'random', not {rule!r}")
+    if "random" in rule:
+        if args.seed is None:
+            raise VotingError(f"--tie-break {rule} needs --seed (64 lowercase hex characters)")
+        return {"tie_break": rule, "rng": generator(args.seed, "tie-break")}
+    if args.seed is not None:
+        raise VotingError("--seed is used only with --tie-break random or previous-rounds-random")
+    return {"tie_break": rule}
+
+
 def _tabulate(args: argparse.Namespace) -> dict[str, Any]:
     from voting.registry import method
 
@@ -157,6 +191,10 @@ def _tabulate(args: argparse.Namespace) -> dict[str, Any]:
         raise VotingError("the scores method counts a decision record: use "
                           "'python -m voting verify RECORD.json'")
     fn = info.function
+    ties = _tie_break_options(args, info.key)
+    completion = None if args.completion == "none" else args.completion
+    if completion is not None and info.key != "equal-shares":
+        raise VotingError("--completion is for equal-shares only")
     out: dict[str, Any] = {"method": info.key, "file": path}
     if info.budget:
         from voting.formats import read_pabulib
@@ -166,9 +204,10 @@ def _tabulate(args: argparse.Namespace) -> dict[str, Any]:
         pb = read_pabulib(path)
         budget = pb.budget if args.budget is None else args.budget
         if info.key == "equal-shares" and pb.scores is not None:
-            result = fn(pb.scores, pb.costs, budget, utility="scores")
+            result = fn(pb.scores, pb.costs, budget, utility="scores", completion=completion)
         elif info.key == "equal-shares":
-            result = fn(pb.approval_matrix(), pb.costs, budget, utility=args.utility)
+            result = fn(pb.approval_matrix(), pb.costs, budget, utility=args.utility,
+                        completion=completion)
         else:
             result = fn(pb.approval_matrix(), pb.costs, budget)
         labels = list(pb.projects)
@@ -176,17 +215,17 @@ def _tabulate(args: argparse.Namespace) -> dict[str, Any]:
         out["spent"] = int(sum(int(pb.costs[j]) for j in result.winners))
     elif info.key == "approval":
         approvals, weights, labels = _approval_input(path)
-        result = fn(approvals, weights=weights, seats=seats)
+        result = fn(approvals, weights=weights, seats=seats, **ties)
     else:
         ranks, weights, labels, n = _ranked_input(path, info.key)
         if info.key == "irv":
             if seats != 1:
                 raise VotingError("irv elects one winner; use --method stv for several seats")
-            result = fn(ranks, weights=weights, n_candidates=n)
+            result = fn(ranks, weights=weights, n_candidates=n, **ties)
         elif info.key == "stv":
-            result = fn(ranks, seats, weights=weights, n_candidates=n)
+            result = fn(ranks, seats, weights=weights, n_candidates=n, **ties)
         else:
-            result = fn(ranks, weights=weights, n_candidates=n, seats=seats)
+            result = fn(ranks, weights=weights, n_candidates=n, seats=seats, **ties)
     body = result.as_dict(labels)
     out["winners"] = body["winners"]
     out["rounds"] = body["rounds"]
@@ -200,17 +239,26 @@ def _prog() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from voting.budget import COMPLETIONS
+    from voting.ranked import TIE_BREAKS
+
     p = argparse.ArgumentParser(prog=_prog(), description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     v = sub.add_parser("verify", help="check a published decision record")
     v.add_argument("--chain", action="store_true",
                    help="check several records, oldest first, and that they form one chain")
     v.add_argument("record", nargs="+")
-    t = sub.add_parser("tabulate", help="count a PrefLib or Pabulib file")
+    t = sub.add_parser("tabulate", aliases=["count"], help="count a PrefLib or Pabulib file")
     t.add_argument("--method", required=True)
     t.add_argument("--seats", type=int, default=None)
     t.add_argument("--budget", type=int, default=None)
     t.add_argument("--utility", choices=["cost", "approval"], default="cost")
+    t.add_argument("--tie-break", choices=list(TIE_BREAKS), default=None,
+                   help="how ties are broken (default: the method's own rule)")
+    t.add_argument("--seed", default=None,
+                   help="64 hex characters; needed by the random tie-breaks")
+    t.add_argument("--completion", choices=["none", *(c for c in COMPLETIONS if c)],
+                   default="none", help="equal-shares only: how leftover money is used")
     t.add_argument("file")
     sub.add_parser("methods", help="list the counting methods")
     return p

@@ -54,7 +54,9 @@ Tie-breaks (``tie_break``)
 ``"previous-rounds"``
     Look back to the most recent earlier round in which the tied candidates' tallies differed:
     exclude the one with fewest votes there (or favour the one with most), narrowing a group
-    step by step; if they were equal in every round, use ``"order"``.
+    step by step; if they were equal in every round, use ``"order"``.  The default of
+    ``stv(method="scottish")``: there the statute would draw a lot at that point, and the
+    round's note says so (candidate order stands in for the lot, so no ``rng`` is needed).
 ``"previous-rounds-random"``
     As ``"previous-rounds"``, then by lot with ``rng`` (the Scottish statutory rule 49/51).
 ``"random"``
@@ -442,10 +444,14 @@ def _break_tie(
     history: Sequence[Any],
     tie_break: str,
     rng: np.random.Generator | None,
+    statutory_lot: bool = False,
 ) -> tuple[int, str]:
     """Pick one of ``tied``: the one to exclude (``loser``) or the one to favour.
 
     ``history`` holds earlier rounds' tallies (indexable by candidate), oldest first.
+    ``statutory_lot``: the rule being followed would draw a lot where earlier rounds do not
+    separate the group (Scottish STV rules 49(3), 51(2)(b)); with ``"previous-rounds"`` (no
+    ``rng``) the note then says that a lot would be drawn and that candidate order stood in.
     Returns the choice and a sentence for the round note.
     """
     group = sorted(tied)
@@ -464,11 +470,26 @@ def _break_tie(
         return pick, f"tie between {_names(group)} broken by lot (numpy Generator): {pick}"
     pick = max(group) if loser else min(group)
     how = "the latest in candidate order" if loser else "the earliest in candidate order"
+    if statutory_lot and tie_break == "previous-rounds":
+        return pick, (
+            f"tie between {_names(group)}, equal at every earlier stage: the rules would draw "
+            f"a lot here; no random generator was given, so candidate order decides instead "
+            f"({how}: {pick})"
+        )
     return pick, f"tie between {_names(group)} broken by candidate order ({how}: {pick})"
 
 
 def _names(cands: Sequence[int]) -> str:
     return ", ".join(str(c) for c in sorted(cands))
+
+
+def _empty_seats_note(seats: int, filled: int) -> str:
+    empty = seats - filled
+    verb = "stays" if empty == 1 else "stay"
+    return (
+        f"every candidate is elected; {empty} of the {seats} seats {verb} empty "
+        "(more seats than candidates)"
+    )
 
 
 def _elected_note(new: Sequence[int]) -> str:
@@ -704,7 +725,7 @@ def stv(
     n_candidates: int | None = None,
     method: str = "scottish",
     decimals: int = 5,
-    tie_break: str = "order",
+    tie_break: str | None = None,
     rng: np.random.Generator | None = None,
     exclude: Any = None,
     meek_tolerance: float = 1e-9,
@@ -718,6 +739,10 @@ def stv(
       paper is a ballot with at least one preference.
     * Election (rules 47, 52): a continuing candidate whose votes reach the quota is elected;
       when the continuing candidates are no more than the vacancies left, all are elected.
+      In that last stage every winner's tally is the votes it actually holds (a candidate
+      elected earlier, whose surplus moved, holds the quota); the quota is only the
+      ``threshold``.  With more seats than candidates every candidate is elected and the
+      other seats stay empty (the note says so); the quota still uses ``seats``.
     * Surplus (rule 48, weighted inclusive Gregory): *all* the elected candidate's papers are
       transferred to their next continuing preference, each at the transfer value
       ``truncate_d(surplus * value_of_the_paper / candidate_total)`` (``decimals`` places, 5 in
@@ -728,10 +753,17 @@ def stv(
       exclusion.  Counting stops when every seat is filled (remaining surpluses are not moved).
     * Exclusion (rules 50, 51): the continuing candidate with fewest votes is excluded and all its
       papers move, at their current values, in one stage.
-    * Ties (rules 49(2), 51(2)): the Order looks at earlier stages, then draws lots; that is
-      ``tie_break="previous-rounds-random"`` with ``rng``.  Deviation: the default ``"order"``
-      uses candidate order instead (deterministic, no draw); pass the statutory value to follow
-      the Order exactly.
+    * Ties (rules 49(2)-(3), 51(2)): between equal surpluses, the surplus of the candidate who
+      had the most votes at the end of the *most recent preceding stage* at which the tied
+      candidates had unequal votes is transferred first; between candidates equal and lowest,
+      the one with fewest votes at the most recent preceding stage at which they were unequal
+      is excluded; a group of three or more is narrowed stage by stage, going back.  If they
+      were equal at every stage the Order draws a lot.  The default ``tie_break=None`` means
+      ``"previous-rounds"``: the statutory look-back, with candidate order (the earliest
+      favoured, the latest excluded) standing in for the lot, and the round's ``note`` says
+      that a lot would be drawn.  ``"previous-rounds-random"`` with ``rng`` draws that lot;
+      ``"order"`` (candidate order only) and ``"random"`` are also accepted.  Candidates who
+      reach the quota at the same stage are elected most votes first, ties the same way.
 
     Arithmetic is exact: votes are integers in units of ``10**-decimals`` (Python ints, reported
     as :class:`decimal.Decimal`).  Weights must be whole numbers (counts of identical papers).
@@ -741,7 +773,9 @@ def stv(
     is left of it; quota = (votes - excess) / (seats + 1); keep values of elected candidates are
     scaled by quota / votes until every elected candidate is within ``meek_tolerance`` of the
     quota; then candidates at the quota are elected or the lowest hopeful is excluded.  Float64
-    arithmetic; tallies are reported rounded to ``decimals`` places.  Ties as above.
+    arithmetic; tallies are reported rounded to ``decimals`` places.  Ties by ``tie_break``
+    (default ``None`` means ``"order"`` for Meek); elections and "hopefuls no more than the
+    vacancies left" as above.
 
     Differences from ``pref_voting.proportional_methods.stv_scottish``: that function uses
     floats, breaks ties by history then lot with Python's ``random``, and returns winners sorted
@@ -750,6 +784,8 @@ def stv(
     >>> stv(np.array([[0, 1], [0, 1], [0, 2], [1, 2], [2, 1]]), 2).winners
     (0, 1)
     """
+    if tie_break is None:
+        tie_break = "previous-rounds" if method == "scottish" else "order"
     _check_tie_break(tie_break, rng)
     if isinstance(seats, bool) or not isinstance(seats, (int, np.integer)) or seats < 1:
         raise VotingError("seats must be a whole number >= 1")
@@ -771,6 +807,7 @@ def _scottish(
     n, cols = sb.n, sb.cols
     nb = sb.n_ballots
     unit = 10**decimals
+    fill = min(seats, n)  # more seats than candidates: every candidate is elected
     counts = sb.weights  # None: one paper per ballot
     if counts is None:
         papers = int(np.count_nonzero(cols[0] >= 0))
@@ -822,13 +859,14 @@ def _scottish(
             if t[new[i]] == t[new[i + 1]]:
                 same = [c for c in new if t[c] == t[new[i]]]
                 first, why = _break_tie(
-                    same, loser=False, history=history, tie_break=tie_break, rng=rng
+                    same, loser=False, history=history, tie_break=tie_break, rng=rng,
+                    statutory_lot=True,
                 )
                 note_parts.append(why)
                 rest = [c for c in same if c != first]
                 k = new.index(same[0])
                 new[k : k + len(same)] = [first, *rest]
-        new = new[: seats - len(elected)]
+        new = new[: fill - len(elected)]
         for c in new:
             status[c] = 1
             stop[c] = False  # an elected candidate receives no further papers
@@ -836,7 +874,7 @@ def _scottish(
         if new:
             note_parts.append(_elected_note(new))
         cont = np.flatnonzero(status == 0)
-        if len(elected) < seats and 0 < cont.size <= seats - len(elected):
+        if len(elected) < fill and 0 < cont.size <= fill - len(elected):
             rest_order = sorted(cont.tolist(), key=lambda c: (-int(t[c]), c))
             for c in rest_order:
                 status[c] = 2
@@ -846,7 +884,9 @@ def _scottish(
             note_parts.append(
                 f"{_names(rest_order)} elected: continuing candidates no more than the vacancies left (rule 52)"
             )
-        if len(elected) >= seats:
+        if len(elected) >= fill:
+            if fill < seats:
+                note_parts.append(_empty_seats_note(seats, fill))
             rounds.append(
                 CountRound(
                     len(rounds) + 1,
@@ -874,7 +914,8 @@ def _scottish(
             tied = [c for c in with_surplus if surplus_of[c] == big]
             if len(tied) > 1:
                 src, why = _break_tie(
-                    tied, loser=False, history=history, tie_break=tie_break, rng=rng
+                    tied, loser=False, history=history, tie_break=tie_break, rng=rng,
+                    statutory_lot=True,
                 )
                 note_parts.append(why)
             else:
@@ -905,7 +946,8 @@ def _scottish(
             tied = [int(c) for c in cont if t[c] == low]
             if len(tied) > 1:
                 loser, why = _break_tie(
-                    tied, loser=True, history=history, tie_break=tie_break, rng=rng
+                    tied, loser=True, history=history, tie_break=tie_break, rng=rng,
+                    statutory_lot=True,
                 )
                 note_parts.append(why)
             else:
@@ -991,6 +1033,7 @@ def _meek(
     tol: float,
 ) -> CountResult:
     n, cols = sb.n, sb.cols
+    fill = min(seats, n)  # more seats than candidates: every candidate is elected
     m = cols.shape[0] - 1
     counts = (
         np.ones(sb.n_ballots) if sb.weights is None else sb.weights.astype(np.float64)
@@ -1029,7 +1072,7 @@ def _meek(
         new = sorted(
             (int(c) for c in hopeful if votes[c] >= quota - tol), key=lambda c: (-votes[c], c)
         )
-        new = new[: seats - len(elected)]
+        new = new[: fill - len(elected)]
         notes: list[str] = []
         for c in new:
             status[c] = 1
@@ -1037,12 +1080,17 @@ def _meek(
         if new:
             notes.append(_elected_note(new))
         hopeful = np.flatnonzero(status == 0)
-        if len(elected) < seats and hopeful.size <= seats - len(elected):
+        if len(elected) < fill and 0 < hopeful.size <= fill - len(elected):
             rest = sorted(hopeful.tolist(), key=lambda c: (-votes[c], c))
+            for c in rest:
+                status[c] = 1
             elected.extend(rest)
             new = new + rest
             notes.append(f"{_names(rest)} elected: hopefuls no more than the vacancies left")
-        if len(elected) >= seats or hopeful.size == 0:
+            hopeful = np.flatnonzero(status == 0)
+        if len(elected) >= fill or hopeful.size == 0:
+            if len(elected) < seats:
+                notes.append(_empty_seats_note(seats, len(elected)))
             rounds.append(
                 CountRound(
                     len(rounds) + 1,
@@ -1174,8 +1222,10 @@ def _order_by_score(
 
 
 def _check_seats(seats: Any, n: int) -> int:
-    if isinstance(seats, bool) or not isinstance(seats, (int, np.integer)) or not 1 <= seats <= n:
-        raise VotingError(f"seats must be a whole number from 1 to the number of candidates ({n})")
+    """``seats`` as an int >= 1.  More seats than candidates is allowed: every candidate wins."""
+    del n  # more seats than candidates elects them all (the ranking is cut at ``seats``)
+    if isinstance(seats, bool) or not isinstance(seats, (int, np.integer)) or seats < 1:
+        raise VotingError("seats must be a whole number >= 1")
     return int(seats)
 
 

@@ -34,14 +34,20 @@ Counting, round by round:
 * One seat [singleWinnerMajority]: a candidate with at least the threshold wins; when only two
   continuing candidates remain the one with more votes wins (a tie goes to the tie-break).
   With [continueUntilTwoCandidatesRemain] exclusions go on after the win until two remain.
+* Undeclared write-ins cannot win, and while the undeclared write-in pseudo-candidate is
+  continuing with votes, nobody is elected in that round (it is excluded first; RCTab
+  ``identifyWinners``), whatever the tallies of the others.
 * Several seats: every continuing candidate at or above the threshold is elected
   [multiWinnerAllowMultipleWinnersPerRound], or only the one with most votes
   [multiWinnerAllowOnlyOneWinnerPerRound]; when the continuing candidates are no more than the
-  seats left, all are elected.  In the next round each winner's ballots move on with their
-  value multiplied by ``truncate_d((votes - threshold) / votes)``, each ballot's new value
-  truncated to d decimals [decimalPlacesForVoteArithmetic]; the winner then shows the
-  threshold.  After the last seat is filled one more round shows the winners at the
-  threshold, their final surplus set aside (not transferred).
+  seats left, all are elected (listed by name, as RCTab lists them).  In the next round each
+  winner's ballots move on with their value multiplied by ``truncate_d((votes - threshold) /
+  votes)``, each ballot's new value truncated to d decimals [decimalPlacesForVoteArithmetic];
+  the winner then shows the threshold.  After the last seat is filled one more round shows the
+  last winners with their final surplus set aside (not transferred): a winner above the
+  threshold shows the threshold, a winner elected below it (because the continuing candidates
+  were no more than the seats left) shows the votes it actually holds.  With more seats than
+  candidates every candidate is elected and the count ends in that round.
 * Exclusion, in this order: the undeclared write-in pseudo-candidate while it is continuing
   (alone); every candidate below [minimumVoteThreshold]; batch elimination [batchElimination]
   (going up the tallies, all candidates whose combined votes are below the next higher tally,
@@ -355,6 +361,7 @@ def rctab_count(
     threshold: int | None = None
     action: tuple[str, list[int]] | None = None
     surplus_from: dict[int, int] = {}
+    elected_with: dict[int, int] = {}  # each winner's tally in the round it was elected
     final_round = False
     lost = 0
     while True:
@@ -398,8 +405,10 @@ def rctab_count(
         exhausted = dec(sums[n])
         notes: list[str] = []
         if final_round:
+            # the last winners' surplus is set aside: a winner above the threshold shows the
+            # threshold; one elected below it (seats left = continuing candidates) keeps its votes
             for c in winners:
-                shown[c] = dec(threshold)
+                shown[c] = dec(min(threshold, elected_with.get(c, threshold)))
             rounds.append(
                 CountRound(
                     len(rounds) + 1,
@@ -417,7 +426,9 @@ def rctab_count(
         # 3. elect
         cont = [c for c in range(n) if status[c] == 0 and c != uwi]
         new: list[int] = []
-        if len(winners) < seats:
+        # RCTab elects nobody while the undeclared write-ins still hold votes: they go first
+        uwi_live = uwi >= 0 and status[uwi] == 0 and t[uwi] > 0
+        if len(winners) < seats and not uwi_live:
             over = sorted((c for c in cont if t[c] >= threshold), key=lambda c: (-int(t[c]), c))
             if single:
                 if over:
@@ -433,7 +444,7 @@ def rctab_count(
             else:
                 left = seats - len(winners)
                 if len(cont) <= left:
-                    new = sorted(cont, key=lambda c: (-int(t[c]), c))
+                    new = sorted(cont, key=lambda c: names[c])  # RCTab lists them by name
                     notes.append("continuing candidates no more than the seats left: all elected")
                 elif over:
                     if rules.winner_election_mode == "multiWinnerAllowOnlyOneWinnerPerRound":
@@ -449,6 +460,7 @@ def rctab_count(
         for c in new:
             status[c] = 1
             winners.append(c)
+            elected_with[c] = int(t[c])
             if not single:
                 surplus_from[c] = int(t[c])
         eliminated: list[int] = []
@@ -480,6 +492,10 @@ def rctab_count(
             )
         )
         history.append(t.copy())
+        if new and not single and not any(status[c] == 0 and c != uwi for c in range(n)) and (
+            len(winners) < seats
+        ):
+            break  # more seats than candidates: every candidate won, nothing is left to count
         if new and not single and len(winners) >= seats:
             final_round = True
         elif new and single:

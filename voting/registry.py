@@ -195,7 +195,10 @@ _ENTRIES = (
             "could only be paid for from the shares of the people who supported it. Again and "
             "again, we chose the project that its supporters could pay for with the smallest "
             "amount each, and took the cost from their shares. This way, every group of "
-            "voters gets a fair part of the money, not only the biggest group."
+            "voters gets a fair part of the money, not only the biggest group. If money is left "
+            "over and the round's rules ask for it, we make every share a little bigger, step "
+            "by step, and count again. We keep the last choice that still fits the budget, as "
+            "towns in Poland did in 2023; without that rule, the rest stays unspent."
         ),
         ballots=("approval", "scores"),
         target="voting.budget:equal_shares",

@@ -66,13 +66,13 @@ def test_equal_shares_selects_what_pabutools_selects(seed: int, utility: str) ->
 
 
 @pytest.mark.parametrize("seed", range(25))
-def test_equal_shares_add1_matches_pabutools_voter_budget_increment(seed: int) -> None:
+def test_equal_shares_add1_exhaustive_matches_pabutools_voter_budget_increment(seed: int) -> None:
     rng = np.random.default_rng(1000 + seed)
     A, costs, budget = _random_instance(rng)
     inst, projects = _instance(costs, budget)
     ref = method_of_equal_shares(inst, _approval_profile(A, projects), sat_class=Cost_Sat,
                                  voter_budget_increment=1)
-    ours = equal_shares(A, costs, budget, completion="add1", increment=1)
+    ours = equal_shares(A, costs, budget, completion="add1-exhaustive", increment=1)
     assert sorted(ours.winners) == sorted(_names(ref))
 
 

@@ -352,7 +352,9 @@ def test_approval_rejects_non_boolean_marks() -> None:
     with pytest.raises(VotingError, match="0/1"):
         approval(np.array([[2, 0]]))
     with pytest.raises(VotingError, match="seats"):
-        approval(np.array([[True, False]]), seats=3)
+        approval(np.array([[True, False]]), seats=0)
+    # more seats than candidates elects every candidate (tests/voting/test_counting_fixes.py)
+    assert approval(np.array([[True, False]]), seats=3).winners == (0, 1)
 
 
 def test_result_serialises_to_json_ready_dict() -> None:

@@ -1,7 +1,8 @@
 """Forms for the panel member's screens.
 
-The conflicts screen and the score sheet depend on the round, so their form classes are built
-per round (one class per screen): :func:`conflicts_form_class` and :func:`score_sheet_class`.
+The conflicts screen, the score sheet and the ballot depend on the round, so their form
+classes are built per round (one class per screen): :func:`conflicts_form_class`,
+:func:`score_sheet_class` and :func:`ballot_form_class`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectField,
+    StringField,
     SubmitField,
     TextAreaField,
 )
@@ -26,7 +28,9 @@ from grantpanel.forms_base import BaseForm, limit
 from grantpanel.i18n import _, _l
 from grantpanel.models import Application, Criterion
 from grantpanel.services.conflicts import CATEGORIES, CATEGORY_LABELS, NOTE_MAX_LENGTH
+from grantpanel.services.consent import REASON_MAX_LENGTH as CONSENT_REASON_MAX_LENGTH
 from grantpanel.services.scoring import NOTE_MAX_LENGTH as SHEET_NOTE_MAX_LENGTH
+from grantpanel.vocabulary import ConsentPosition
 
 DONT_KNOW = "dont-know"
 SHOWN_MAX_LENGTH = 100_000  # the ids of the applications shown: "12,13,14..."
@@ -196,7 +200,8 @@ class ScoreSheetForm(BaseForm):
             else:
                 self.form_errors.append(message)
 
-    def load(self, scores: dict[str, Any], panel_note: str, feedback: str) -> None:
+    def load(self, scores: dict[str, Any], panel_note: str, feedback: str,
+             objection: bool = False, objection_reason: str = "") -> None:
         """Fill the form from a saved sheet (for a GET)."""
         for c, f in self.score_fields():
             if c.key in scores:
@@ -204,6 +209,19 @@ class ScoreSheetForm(BaseForm):
                 f.data = DONT_KNOW if v is None else str(v)
         self["panel_note"].data = panel_note
         self["feedback"].data = feedback
+        if self.takes_objection:
+            self["objection"].data = objection
+            self["objection_reason"].data = objection_reason
+
+    @property
+    def takes_objection(self) -> bool:
+        return "objection" in self
+
+    def objection_answer(self) -> tuple[bool, str]:
+        """``(ticked, reason)`` of the strong objection (``(False, "")`` without one)."""
+        if not self.takes_objection:
+            return False, ""
+        return bool(self["objection"].data), self["objection_reason"].data or ""
 
 
 def _answer_is_a_choice(form: FlaskForm, field: Field) -> None:
@@ -214,9 +232,11 @@ def _answer_is_a_choice(form: FlaskForm, field: Field) -> None:
         raise ValidationError(_("Choose one of the answers for this question."))
 
 
-def score_sheet_class(criteria: list[Criterion]) -> type[ScoreSheetForm]:
+def score_sheet_class(criteria: list[Criterion], *,
+                      objection: bool = False) -> type[ScoreSheetForm]:
     """A score sheet for ``criteria``: a radio group per criterion (every point's descriptor
-    as its label, and "Don't know"), a note to the panel, feedback, and two buttons.
+    as its label, and "Don't know"), a note to the panel, feedback, and two buttons; with
+    ``objection``, a strong-objection box and its reason (before the buttons).
 
     Whether a score is on the scale is checked by the scoring service, so the rule lives in
     one place; the form only turns answers into numbers.
@@ -253,6 +273,123 @@ def score_sheet_class(criteria: list[Criterion]) -> type[ScoreSheetForm]:
         ),
         validators=[length],
     )
+    if objection:
+        attrs["objection"] = BooleanField(
+            _("I strongly object to this application"),
+            description=_(
+                "Tick this if you feel strongly that this application should not be funded, "
+                "whatever the scores say. The panel will then talk about it."
+            ),
+        )
+        attrs["objection_reason"] = TextAreaField(
+            _("Why do you strongly object? (needed if you ticked the box)"),
+            description=_(
+                "Only the panel and the grants team see this. It is never published and the "
+                "applicant does not see it."
+            ),
+            validators=[length],
+        )
     attrs["save_draft"] = SubmitField(_("Save as draft"))
     attrs["submit_scores"] = SubmitField(_("Submit my scores"))
     return type("RoundScoreSheetForm", (ScoreSheetForm,), attrs)
+
+
+# --- Ranked vote -------------------------------------------------------------------------
+
+RANK_MAX_LENGTH = 10  # a choice number; longer input is refused with a plain message
+
+
+class BallotForm(BaseForm):
+    """Base for a round's ballot; a number box (or a tick box, for approval) per application
+    is added to it, named by the application's id."""
+
+    application_ids: list[int] = []
+    approval: bool = False
+
+    def box(self, application_id: int) -> Field:
+        return self[f"{'approve' if self.approval else 'rank'}_{application_id}"]
+
+    def numbers(self) -> dict[int, str]:
+        """What was typed in each number box, by application id."""
+        return {i: str(self.box(i).data or "") for i in self.application_ids}
+
+    def approved(self) -> list[int]:
+        return [i for i in self.application_ids if self.box(i).data]
+
+    @property
+    def submitting(self) -> bool:
+        return bool(self["submit_vote"].data)
+
+    def set_ranking(self, ranking: list[int]) -> None:
+        """Show ``ranking`` in the number boxes (blank for no preference)."""
+        place = {app_id: n for n, app_id in enumerate(ranking, start=1)}
+        for i in self.application_ids:
+            self.box(i).data = str(place[i]) if i in place else ""
+
+    def set_approved(self, approved: list[int]) -> None:
+        for i in self.application_ids:
+            self.box(i).data = i in approved
+
+    def add_errors(self, errors: dict[int, str]) -> None:
+        """Show the ballot service's problems beside the right boxes."""
+        for app_id, message in errors.items():
+            if app_id in self.application_ids:
+                f = self.box(app_id)
+                f.errors = list(f.errors) + [message]
+            else:
+                self.form_errors.append(message)
+
+
+def ballot_form_class(applications: list[Application], *, approval: bool) -> type[BallotForm]:
+    """A ballot for ``applications``: a choice number box each (or "I support this" ticks
+    for approval), then Submit and Save as draft."""
+    attrs: dict[str, Any] = {"application_ids": [a.id for a in applications],
+                             "approval": approval}
+    for a in applications:
+        if approval:
+            attrs[f"approve_{a.id}"] = BooleanField(
+                _("I support %(title)s", title=a.title)
+            )
+        else:
+            attrs[f"rank_{a.id}"] = StringField(
+                _("Choice number for %(title)s", title=a.title),
+                validators=[limit(RANK_MAX_LENGTH)],
+            )
+    attrs["submit_vote"] = SubmitField(_("Submit my vote"))
+    attrs["save_draft"] = SubmitField(_("Save as draft"))
+    return type("RoundBallotForm", (BallotForm,), attrs)
+
+
+# --- Consent -----------------------------------------------------------------------------
+
+
+class ConsentForm(BaseForm):
+    """"I agree" or "I object" to the funded list; an objection names one application."""
+
+    position = RadioField(
+        _l("Do you agree with this list?"),
+        choices=[SelectChoice(p.value, p.lazy()) for p in ConsentPosition],
+        validate_choice=False,
+    )
+    application = SelectField(
+        _l("Which application do you object to?"),
+        description=_l("Choose one. You can object to only one application."),
+        validate_choice=False,
+    )
+    reason = TextAreaField(
+        _l("Why do you object to it?"),
+        description=_l(
+            "Only the panel and the grants team see your reason. It is never published."
+        ),
+        validators=[limit(CONSENT_REASON_MAX_LENGTH)],
+    )
+    submit = SubmitField(_l("Send my answer"))
+
+    def set_applications(self, applications: list[Application]) -> None:
+        self.application.choices = _choices(
+            [("", _("Choose an application")), *((str(a.id), a.title) for a in applications)]
+        )
+
+    def application_id(self) -> int | None:
+        data = str(self.application.data or "")
+        return int(data) if re.fullmatch(r"[0-9]{1,9}", data) else None

@@ -18,10 +18,17 @@ Rules (each lives here and nowhere else):
   submitted sheet: that stays submitted, and counts, until the member submits changes.
 - Nobody sees others' scores before submitting their own; by default
   (``Round.reveal_scores_after_close``) not until scoring has closed either.
+- A strong objection (stage 1 only, and only when the round declares a consensus stage)
+  is saved with the sheet; submitting it needs a reason (private to the panel and staff).
+  A sheet submitted without the objection ticked keeps no objection reason.
+- Stage 2 (re-scoring after the discussion) is saved only while the round is re-scoring
+  (``rnd.lifecycle.rescoring``), only for the applications the consensus stage flagged
+  (:func:`grantpanel.services.stages.flagged`), and only when the consensus stage declares
+  ``rescore``; stage-1 sheets are closed then.
 
-Public API: :func:`queue`, :func:`progress`, :func:`check_can_open`, :func:`sheet_for`,
-:func:`save_sheet`, :func:`autosave_draft`, :func:`can_see_others_scores`,
-:func:`others_scores`.
+Public API: :func:`queue`, :func:`rescore_queue`, :func:`progress`, :func:`check_can_open`,
+:func:`sheet_for`, :func:`save_sheet`, :func:`autosave_draft`, :func:`can_save`,
+:func:`objections_allowed`, :func:`can_see_others_scores`, :func:`others_scores`.
 """
 
 from __future__ import annotations
@@ -35,22 +42,33 @@ from sqlalchemy.exc import IntegrityError
 from grantpanel.extensions import db
 from grantpanel.i18n import _, _l, ngettext
 from grantpanel.models import Application, Criterion, Membership, Round, ScoreSheet, User, utcnow
-from grantpanel.services import audit, locks
+from grantpanel.services import audit, locks, stages
 from grantpanel.services.conflicts import (
     conflicted_application_ids,
     eligible_applications,
     is_conflicted,
     is_unchecked,
 )
-from grantpanel.vocabulary import QueueStatus, SheetStatus
+from grantpanel.vocabulary import QueueStatus, SheetStatus, StageKind
 
 TO_DO = QueueStatus.TO_DO
 DRAFT_SAVED = QueueStatus.DRAFT_SAVED
 SUBMITTED = QueueStatus.SUBMITTED
 
 NOTE_MAX_LENGTH = 5000
+#: The key of a strong objection's problem in :class:`ScoreValidationError` ``errors``.
+OBJECTION_KEY = "objection_reason"
 CLOSED_MESSAGE = _l("Scoring has closed for this round, so you cannot change your scores.")
 NOT_OPEN_MESSAGE = _l("Scoring has not opened yet for this round.")
+RESCORE_CLOSED_MESSAGE = _l(
+    "Re-scoring after the discussion is not open, so you cannot change these scores."
+)
+NOT_FLAGGED_MESSAGE = _l(
+    "This application was not picked out for discussion, so it is not scored again."
+)
+OBJECTION_REASON_MESSAGE = _l(
+    "Tell us why you strongly object to this application, or untick the box."
+)
 ALREADY_SUBMITTED_MESSAGE = _l(
     "You have already submitted your scores for this application, so changes are not "
     "saved automatically. To change your scores, use the Submit button."
@@ -124,6 +142,18 @@ def queue(membership: Membership, *, stage: int = 1) -> list[QueueItem]:
         for a in eligible_applications(membership)
         if a.id not in conflicted
     ]
+
+
+def rescore_queue(membership: Membership) -> list[QueueItem]:
+    """The flagged applications the member may score again in stage 2 (eligible, not
+    conflicted), in order of disagreement, each with the status of their stage-2 sheet.
+    Empty unless the round is re-scoring."""
+    rnd = membership.round
+    if not rnd.lifecycle.rescoring or not rescore_declared(rnd):
+        return []
+    order = {ref: i for i, ref in enumerate(stages.flagged(rnd))}
+    items = [i for i in queue(membership, stage=2) if i.application.reference in order]
+    return sorted(items, key=lambda i: order[i.application.reference])
 
 
 def progress(items: list[QueueItem]) -> tuple[int, int]:
@@ -231,15 +261,47 @@ def is_open_for_scoring(rnd: Round) -> bool:
     return rnd.lifecycle.accepts_scores
 
 
-def _check_open_for_scoring(rnd: Round) -> None:
-    """Raise :class:`ScoringClosedError` unless ``rnd`` is open for scoring."""
+def objections_allowed(rnd: Round, stage: int = 1) -> bool:
+    """A strong objection can be marked on stage-1 sheets of a round with a consensus stage."""
+    return stage == 1 and stages.stage(rnd, StageKind.CONSENSUS) is not None
+
+
+def rescore_declared(rnd: Round) -> bool:
+    """The round's consensus stage asks for a stage-2 re-score of the flagged applications."""
+    consensus = stages.stage(rnd, StageKind.CONSENSUS)
+    return bool(consensus and consensus.get("rescore"))
+
+
+def can_save(rnd: Round, stage: int = 1) -> bool:
+    """Sheets of ``stage`` may be saved now: stage 1 while the round is open for scoring,
+    stage 2 while it is re-scoring (and the round declares a re-score)."""
+    if stage == 2:
+        return rnd.lifecycle.rescoring and rescore_declared(rnd)
+    return is_open_for_scoring(rnd)
+
+
+def _check_open_for_scoring(rnd: Round, stage: int = 1) -> None:
+    """Raise :class:`ScoringClosedError` unless sheets of ``stage`` may be saved in ``rnd``."""
     if rnd.lifecycle.before_open:
         raise ScoringClosedError(str(NOT_OPEN_MESSAGE))
+    if stage == 2:
+        if not can_save(rnd, 2):
+            raise ScoringClosedError(str(RESCORE_CLOSED_MESSAGE))
+        return
+    if stage != 1:
+        raise ScoringError(_("That is not a scoring stage of this round."))
     if not is_open_for_scoring(rnd):
         raise ScoringClosedError(str(CLOSED_MESSAGE))
 
 
-def _lock_round_for_saving(membership: Membership) -> Round:
+def check_flagged(application: Application) -> None:
+    """Raise :class:`ScoringError` unless ``application`` is flagged for discussion (the
+    only applications scored again in stage 2)."""
+    if application.reference not in stages.flagged(application.round):
+        raise ScoringError(str(NOT_FLAGGED_MESSAGE))
+
+
+def _lock_round_for_saving(membership: Membership, stage: int = 1) -> Round:
     """Take the round ``FOR SHARE`` (PostgreSQL; the write lock on SQLite) and check, on its
     state as committed now, that sheets may change.
 
@@ -250,7 +312,7 @@ def _lock_round_for_saving(membership: Membership) -> Round:
     rnd = locks.lock_one(Round, Round.id == membership.round_id, shared=True)
     if rnd is None:  # pragma: no cover  (a membership's round exists)
         raise ScoringClosedError(str(CLOSED_MESSAGE))
-    _check_open_for_scoring(rnd)
+    _check_open_for_scoring(rnd, stage)
     return rnd
 
 
@@ -277,13 +339,23 @@ def _store(
     automatic: bool,
     actor: User,
     stage: int,
+    objection: bool = False,
+    objection_reason: str = "",
 ) -> ScoreSheet:
     """The one save path for score sheets (see :func:`save_sheet` for the rules)."""
-    rnd = _lock_round_for_saving(membership)
+    rnd = _lock_round_for_saving(membership, stage)
     check_can_open(membership, application)
+    if stage == 2:
+        check_flagged(application)
     panel_note = (panel_note or "").strip()
     feedback = (feedback or "").strip()
-    if len(panel_note) > NOTE_MAX_LENGTH or len(feedback) > NOTE_MAX_LENGTH:
+    objection_reason = (objection_reason or "").strip()
+    if objection and not objections_allowed(rnd, stage):
+        raise ScoringError(_("This round does not take strong objections on score sheets."))
+    if not objections_allowed(rnd, stage):
+        objection, objection_reason = False, ""
+    if (len(panel_note) > NOTE_MAX_LENGTH or len(feedback) > NOTE_MAX_LENGTH
+            or len(objection_reason) > NOTE_MAX_LENGTH):
         raise ScoringError(
             ngettext(
                 "Keep each note to %(num)d character or fewer.",
@@ -292,6 +364,8 @@ def _store(
             )
         )
     errors = check_scores(list(rnd.criteria), scores, submit=submit)
+    if submit and objection and not objection_reason:
+        errors[OBJECTION_KEY] = str(OBJECTION_REASON_MESSAGE)
     if errors:
         raise ScoreValidationError(errors)
 
@@ -317,6 +391,10 @@ def _store(
     sheet.scores = {c.key: scores[c.key] for c in rnd.criteria if c.key in scores}
     sheet.panel_note = panel_note
     sheet.feedback = feedback
+    sheet.objection = objection
+    # A draft keeps a reason typed before the box was unticked; a submitted sheet keeps a
+    # reason only with its objection.
+    sheet.objection_reason = objection_reason if (objection or not submit) else ""
     sheet.updated_at = now
     if submit:
         sheet.status = SheetStatus.SUBMITTED
@@ -333,6 +411,7 @@ def _store(
         membership_id=membership.id,
         application_id=application.id,
         stage=stage,
+        objection=objection,
     )
     return sheet
 
@@ -347,6 +426,8 @@ def save_sheet(
     submit: bool,
     actor: User,
     stage: int = 1,
+    objection: bool = False,
+    objection_reason: str = "",
 ) -> ScoreSheet:
     """Save the member's sheet as a draft, or submit it. The caller commits.
 
@@ -362,7 +443,8 @@ def save_sheet(
     """
     return _store(
         membership, application, scores=scores, panel_note=panel_note, feedback=feedback,
-        submit=submit, automatic=False, actor=actor, stage=stage,
+        submit=submit, automatic=False, actor=actor, stage=stage, objection=objection,
+        objection_reason=objection_reason,
     )
 
 
@@ -375,6 +457,8 @@ def autosave_draft(
     feedback: str,
     actor: User,
     stage: int = 1,
+    objection: bool = False,
+    objection_reason: str = "",
 ) -> ScoreSheet:
     """Save the answers so far as a draft, for the score sheet's automatic saving. The caller
     commits.
@@ -388,7 +472,8 @@ def autosave_draft(
     """
     return _store(
         membership, application, scores=scores, panel_note=panel_note, feedback=feedback,
-        submit=False, automatic=True, actor=actor, stage=stage,
+        submit=False, automatic=True, actor=actor, stage=stage, objection=objection,
+        objection_reason=objection_reason,
     )
 
 

@@ -112,7 +112,7 @@ def test_score_sheet_page_loads_the_script_and_an_empty_polite_live_region(
 
     page = client.get(app_url(rnd)).get_data(as_text=True)
 
-    assert re.search(r'<script src="/static/autosave.js" defer></script>', page)
+    assert re.search(r'<script src="/static/autosave.js(\?v=[0-9a-f]+)?" defer></script>', page)
     assert '<p class="autosave-status" aria-live="polite"></p>' in page
     assert 'data-autosave="on"' in page
     assert f'data-autosave-key="grantpanel-unsaved:{member.user.id}:{rnd.id}:' in page

@@ -228,7 +228,8 @@ def test_audit_log_records_saving_and_submitting_without_score_values(app: Flask
     assert [e.action for e in events] == ["sheet.saved", "sheet.submitted"]
     for e in events:
         assert "scores" not in e.detail
-        assert set(e.detail) == {"sheet_id", "membership_id", "application_id", "stage"}
+        assert set(e.detail) == {"sheet_id", "membership_id", "application_id", "stage",
+                                 "objection"}
 
 
 def test_nobody_sees_others_scores_before_submitting_their_own(app: Flask) -> None:

@@ -299,10 +299,18 @@ def decide(rnd: Round, actor: User, overrides: list[dict[str, Any]]) -> Decision
     decision is made however many times Confirm is pressed at once: a second press raises
     :class:`lifecycle.AlreadyDoneError` ("already confirmed"), and the count is run on the
     sheets as they stand once no sheet can change any more.
+
+    Refused with :class:`CountError` naming what is missing until every decision stage the
+    round needs is done (:func:`stages.check_decide`) and, with a consent stage, until the
+    panel consented to the funded list (:func:`stages.consent_problem`).
     """
     from voting.record import apply_overrides
 
     transitions.begin(rnd, "decide")
+    try:
+        stages.check_decide(rnd)
+    except stages.StageError as e:
+        raise CountError(str(e)) from e
     clean: list[dict[str, Any]] = []
     for o in overrides:
         reason = str(o.get("reason", "")).strip()
@@ -318,6 +326,9 @@ def decide(rnd: Round, actor: User, overrides: list[dict[str, Any]]) -> Decision
             {"application": str(o["application"]), "action": str(o["action"]), "reason": reason}
         )
     pv = preview(rnd)
+    problem = stages.consent_problem(pv.outputs)
+    if problem:
+        raise CountError(problem)
     try:
         decision_body = apply_overrides(pv.outputs, clean, pv.inputs["applications"])
     except VotingError as e:

@@ -20,7 +20,7 @@ from grantpanel import lifecycle
 from grantpanel.extensions import db
 from grantpanel.i18n import _, _l, ngettext
 from grantpanel.models import Criterion, Round, User
-from grantpanel.services import audit, counting, transitions
+from grantpanel.services import audit, counting, stages, transitions
 from grantpanel.textcheck import text_problem
 from grantpanel.vocabulary import (
     Aggregation,
@@ -315,6 +315,8 @@ def update_round(rnd: Round, actor: User, **values: Any) -> list[str]:
     changed = [k for k in SETTING_FIELDS if getattr(rnd, k) != new[k]]
     for k in changed:
         setattr(rnd, k, new[k])
+    if "aggregation" in changed or "fit_rule" in changed:
+        stages.follow_settings(rnd)  # a declared chain says the same
     if changed:
         audit.record("round.updated", actor=actor, round_id=rnd.id, changed=changed)
     return changed
@@ -540,10 +542,15 @@ def apply_transition(
     """Take lifecycle step ``name`` for ``rnd``; every step is written to the audit log.
 
     Raises :class:`lifecycle.TransitionError` (not allowed now), :class:`RoundError` (not
-    ready to open) or :class:`counting.CountError` (the count refuses). "decide",
-    "undo-decision" and "publish" go through the counting service. The round is locked first
-    and its state read fresh (:func:`transitions.begin`), so a step taken twice at once happens
-    once; the second gets :class:`lifecycle.AlreadyDoneError`.
+    ready to open), :class:`stages.StageError` (a decision-stage step the round did not
+    declare, or whose turn has not come; or "decide" before every stage is done) or
+    :class:`counting.CountError` (the count refuses). "decide", "undo-decision" and "publish"
+    go through the counting service; a step of a decision stage through
+    :func:`stages.take_step`. The round is locked first and its state read fresh
+    (:func:`transitions.begin`), so a step taken twice at once happens once; the second gets
+    :class:`lifecycle.AlreadyDoneError`.
+
+    Opening scoring fixes the decision stages (:func:`stages.freeze`) with the other rules.
     """
     t = transitions.begin(rnd, name)
     if t.draws_seed:
@@ -553,8 +560,14 @@ def apply_transition(
         seed = secrets.token_hex(32)
         rnd.seed = seed
         rnd.seed_commitment = voting.seed_commitment(seed)
+        chain = stages.freeze(rnd)
         # The commitment is public; the seed stays secret until the record is published.
-        return transitions.move(rnd, name, actor, seed_commitment=rnd.seed_commitment)
+        return transitions.move(rnd, name, actor, seed_commitment=rnd.seed_commitment,
+                                stages=[s["kind"] for s in chain])
+    if t.stage:
+        return transitions.move(rnd, name, actor, **stages.take_step(rnd, t, actor))
+    if name == "reopen":
+        return transitions.move(rnd, name, actor, **stages.reopen_scoring(rnd))
     if name == "decide":
         counting.decide(rnd, actor, list(overrides or []))
         return t

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -37,7 +38,22 @@ from grantpanel.i18n import _, _l
 from grantpanel.services import applications as apps_service
 from grantpanel.services import conflicts as conflicts_service
 from grantpanel.services import rounds
-from grantpanel.vocabulary import Aggregation, ConflictCategory, FitRule, Involvement, TieBreak
+from grantpanel.vocabulary import (
+    Aggregation,
+    Calibration,
+    Completion,
+    ConflictCategory,
+    ConsensusMeasure,
+    ConsentRule,
+    FitRule,
+    FundingRule,
+    Involvement,
+    MethodKey,
+    ShortlistRule,
+    StageKind,
+    TieBreak,
+    Utilities,
+)
 
 NO_TIE_BREAK = ""
 
@@ -123,12 +139,6 @@ class RoundForm(BaseForm):
         ),
         validators=[InputRequired(_l("Choose how much say the panel has."))],
     )
-    aggregation = RadioField(
-        _l("How are the panel's scores combined for each application?"),
-        choices=_choice_labels(rounds.AGGREGATIONS),
-        default=Aggregation.MEAN.value,
-        validators=[InputRequired(_l("Choose mean or median."))],
-    )
     quorum = WholeNumberField(
         _l("Quorum: the fewest scores an application needs"),
         description=_l(
@@ -147,14 +157,6 @@ class RoundForm(BaseForm):
                     high=f"{rounds.QUORUM_RANGE[1]:,}",
                 ),
             ),
-        ],
-    )
-    fit_rule = RadioField(
-        _l("If the next application does not fit in the money left"),
-        choices=_choice_labels(rounds.FIT_RULES),
-        default=FitRule.SKIP.value,
-        validators=[
-            InputRequired(_l("Choose what happens when an application does not fit."))
         ],
     )
     tie_break_1 = SelectField(_l("First, prefer"), default=TieBreak.HIGHER_MEDIAN.value)
@@ -635,3 +637,305 @@ class EraseForm(BaseForm):
             privacy.clean_reason(field.data or "")
         except privacy.PrivacyError as e:
             raise ValidationError(str(e)) from e
+
+
+# --- decision stages -------------------------------------------------------------------------
+
+#: A decimal typed by staff: digits, at most two after the point ("1.5", "0.10", "3").
+_DECIMAL_RE = re.compile(r"^[0-9]{1,6}(?:\.[0-9]{1,2})?$", re.ASCII)
+#: A share typed as a fraction ("2/3").
+_FRACTION_RE = re.compile(r"^[0-9]{1,3}/[0-9]{1,3}$", re.ASCII)
+DECIMAL_MAX_LENGTH = 12
+
+
+def two_decimals(text: str | None) -> str | None:
+    """``"1.5" -> "1.50"`` (the record's decimal strings), or None if it is not a plain
+    number with at most two figures after the point. A trailing ``%`` divides by 100."""
+    raw = (text or "").strip().replace(" ", "")
+    if raw.endswith("%"):
+        number = two_decimals(raw[:-1])
+        return None if number is None else f"{Decimal(number) / 100:.2f}"
+    if not _DECIMAL_RE.match(raw):
+        return None
+    return f"{Decimal(raw):.2f}"
+
+
+def ranked_method_choices() -> list[SelectChoice]:
+    """The ranked stage's methods (``voting.stages.RANKED_METHODS``), each as the registry's
+    "Name: summary", translated."""
+    from voting.registry import METHODS
+    from voting.stages import RANKED_METHODS
+
+    return options([
+        (key, _("%(label)s: %(explanation)s", label=_(METHODS[key].name),
+                explanation=_(METHODS[key].summary)))
+        for key in RANKED_METHODS
+    ])
+
+
+def _decimal_field(label: Any, description: Any, default: str) -> StringField:
+    return StringField(label, description=description, default=default,
+                       validators=[limit(DECIMAL_MAX_LENGTH)])
+
+
+class StagesForm(BaseForm):
+    """The round's decision stages, in plain English. Every section is always shown (no
+    JavaScript needed); the fields of a stage that is switched off are ignored."""
+
+    # 1. Scores
+    aggregation = RadioField(
+        _l("How are the panel's scores combined for each application?"),
+        choices=options(Aggregation.explained_choices()), default=Aggregation.MEAN.value,
+        validators=[InputRequired(_l("Choose how the scores are combined."))],
+    )
+    trim = _decimal_field(
+        _l("Trimmed mean: the share left out at each end"),
+        _l("Only for the trimmed mean. A share from 0 up to (not including) 0.5, like 0.10: "
+           "then the lowest tenth and the highest tenth of each application's totals are "
+           "left out."),
+        "0.10",
+    )
+    calibration = RadioField(
+        _l("Adjust for members who score high or low overall?"),
+        choices=options(Calibration.explained_choices()), default=Calibration.NONE.value,
+        description=_l(
+            "The second adjustment compares members through the applications they both "
+            "scored. If the panel splits into groups that never scored the same "
+            "applications, the groups cannot be compared fairly: the count page then warns "
+            "that the panel's reading does not overlap enough (the design is "
+            "'disconnected'). Give every application readers from more than one group to "
+            "avoid this."),
+        validators=[InputRequired(_l("Choose whether scores are adjusted."))],
+    )
+    # 2. Consensus
+    consensus_on = BooleanField(
+        _l("Check where the panel disagrees, and flag those applications for discussion"))
+    measure = RadioField(
+        _l("How is disagreement measured?"),
+        choices=options(ConsensusMeasure.choices()), default=ConsensusMeasure.SD.value,
+        validators=[InputRequired(_l("Choose how disagreement is measured."))],
+    )
+    threshold = _decimal_field(
+        _l("Flag an application when its disagreement is more than"),
+        _l("In points of a sheet's total (each score times its weight, added up), like "
+           "1.50."),
+        "1.50",
+    )
+    rescore = BooleanField(
+        _l("After the discussion, members score the flagged applications again (stage 2)"),
+        description=_l("Stage 2 scores replace stage 1 for those applications only. Both "
+                       "are kept in the published record."),
+    )
+    # 3. Ranked vote
+    ranked_on = BooleanField(_l("Hold a ranked vote on a shortlist after scoring"))
+    method = RadioField(
+        _l("How is the vote counted?"), default=MethodKey.IRV.value,
+        validators=[InputRequired(_l("Choose how the vote is counted."))],
+    )
+    shortlist = RadioField(
+        _l("Which applications go on the shortlist?"),
+        choices=options(ShortlistRule.explained_choices()), default=ShortlistRule.TOP.value,
+        validators=[InputRequired(_l("Choose which applications go on the shortlist."))],
+    )
+    size = WholeNumberField(
+        _l("How many of the top applications"),
+        description=_l("Only when the shortlist is the top applications. At least 2."),
+        default=5, validators=[Optional()],
+    )
+    above = _decimal_field(
+        _l("The lowest result that goes on the shortlist"),
+        _l("Only when the shortlist is every application at or above a score, like 3.50."),
+        "",
+    )
+    seats = WholeNumberField(
+        _l("How many winners does the vote choose? (optional)"),
+        description=_l("Leave empty to put the whole shortlist in order. A single "
+                       "transferable vote needs a number."),
+        validators=[Optional()],
+    )
+    # 4. Funding
+    funding_rule = RadioField(
+        _l("How is the money shared out?"),
+        choices=options(FundingRule.explained_choices()), default=FundingRule.IN_ORDER.value,
+        validators=[InputRequired(_l("Choose how the money is shared out."))],
+    )
+    fit_rule = RadioField(
+        _l("Funding down the list: if the next application does not fit in the money left"),
+        choices=options(FitRule.explained_choices()), default=FitRule.SKIP.value,
+        validators=[InputRequired(_l("Choose what happens when an application does not "
+                                     "fit."))],
+    )
+    utilities = RadioField(
+        _l("Method of Equal Shares: what counts as a member's support"),
+        choices=options(Utilities.choices()), default=Utilities.SCORES.value,
+        description=_l("Ticks need a ranked vote counted by approval voting."),
+        validators=[InputRequired(_l("Choose what counts as a member's support."))],
+    )
+    completion = RadioField(
+        _l("Method of Equal Shares: money it could not place at first"),
+        choices=options(Completion.choices()), default=Completion.ADD1.value,
+        validators=[InputRequired(_l("Choose what happens to money not placed at first."))],
+    )
+    lottery = BooleanField(
+        _l("Funding down the list: hold a lottery among applications the rules cannot tell "
+           "apart at the funding line"),
+        description=_l("Drawn with the round's published random seed, so anyone can check "
+                       "it."),
+    )
+    # 5. Consent
+    consent_on = BooleanField(_l("Ask the panel to consent to the funded list at the end"))
+    consent_rule = RadioField(
+        _l("When does the list stand?"),
+        choices=options(ConsentRule.explained_choices()), default=ConsentRule.NO_OBJECTION.value,
+        validators=[InputRequired(_l("Choose when the list stands."))],
+    )
+    consent_threshold = StringField(
+        _l("A large majority: the share of those answering who must agree"),
+        description=_l("Only for a large majority. A fraction like 2/3 or 3/4."),
+        default="2/3", validators=[limit(DECIMAL_MAX_LENGTH)],
+    )
+    preview = SubmitField(_l("Preview without saving"))
+    submit = SubmitField(_l("Save the decision stages"))
+
+    #: The fields of each optional stage (ignored while the stage is switched off).
+    SECTIONS = {
+        StageKind.CONSENSUS: ("measure", "threshold", "rescore"),
+        StageKind.RANKED: ("method", "shortlist", "size", "above", "seats"),
+        StageKind.CONSENT: ("consent_rule", "consent_threshold"),
+    }
+    #: The form field of each stage parameter (to put a reason beside the right field).
+    FIELD_OF = {
+        (StageKind.SCORES, "aggregation"): "aggregation",
+        (StageKind.SCORES, "trim"): "trim",
+        (StageKind.SCORES, "calibration"): "calibration",
+        (StageKind.CONSENSUS, "measure"): "measure",
+        (StageKind.CONSENSUS, "threshold"): "threshold",
+        (StageKind.CONSENSUS, "rescore"): "rescore",
+        (StageKind.RANKED, "method"): "method",
+        (StageKind.RANKED, "shortlist"): "shortlist",
+        (StageKind.RANKED, "size"): "size",
+        (StageKind.RANKED, "above"): "above",
+        (StageKind.RANKED, "seats"): "seats",
+        (StageKind.FUNDING, "rule"): "funding_rule",
+        (StageKind.FUNDING, "fit_rule"): "fit_rule",
+        (StageKind.FUNDING, "utilities"): "utilities",
+        (StageKind.FUNDING, "completion"): "completion",
+        (StageKind.FUNDING, "lottery"): "lottery",
+        (StageKind.CONSENT, "rule"): "consent_rule",
+        (StageKind.CONSENT, "threshold"): "consent_threshold",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.method.choices = ranked_method_choices()
+
+    def switched_on(self, kind: str) -> bool:
+        return bool({StageKind.CONSENSUS: self.consensus_on.data,
+                     StageKind.RANKED: self.ranked_on.data,
+                     StageKind.CONSENT: self.consent_on.data}.get(StageKind(kind), True))
+
+    def ignored(self) -> set[str]:
+        """The fields not used with the choices made (their stage is off, or they belong to
+        another choice)."""
+        out = {name for kind, names in self.SECTIONS.items() if not self.switched_on(kind)
+               for name in names}
+        if self.aggregation.data != Aggregation.TRIMMED_MEAN:
+            out.add("trim")
+        if self.shortlist.data == ShortlistRule.TOP:
+            out.add("above")
+        else:
+            out.add("size")
+        if self.funding_rule.data == FundingRule.EQUAL_SHARES:
+            out |= {"fit_rule", "lottery"}
+        else:
+            out |= {"utilities", "completion"}
+        if self.consent_rule.data != ConsentRule.SUPERMAJORITY:
+            out.add("consent_threshold")
+        return out
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        super().validate(extra_validators)
+        ignored = self.ignored()
+        for name in ignored:
+            self[name].errors = []
+        self.numbers: dict[str, str | None] = {}
+        for name, message in (
+            ("trim", _l("Enter the share as a number like 0.10.")),
+            ("threshold", _l("Enter the disagreement as a number like 1.50.")),
+            ("above", _l("Enter the lowest result as a number like 3.50.")),
+        ):
+            value = None if name in ignored else two_decimals(self[name].data)
+            if name not in ignored and value is None and not self[name].errors:
+                self[name].errors.append(str(message))
+            self.numbers[name] = value
+        if "size" not in ignored and self.size.data is None and not self.size.errors:
+            self.size.errors.append(_("Enter how many applications go on the shortlist, "
+                                      "like 5."))
+        if ("consent_threshold" not in ignored and not self.consent_threshold.errors
+                and not _FRACTION_RE.match((self.consent_threshold.data or "").strip())):
+            self.consent_threshold.errors.append(
+                _("Enter the share as a fraction like 2/3."))
+        return not any(f.errors for f in self) and not self.form_errors
+
+    def chain(self) -> list[dict[str, Any]]:
+        """The declared chain in the record's ``rules.stages`` shape (after :meth:`validate`);
+        ``voting.stages.check_stages`` judges whether the combination can be used."""
+        ignored = self.ignored()
+        out: list[dict[str, Any]] = [{
+            "kind": StageKind.SCORES.value,
+            "aggregation": self.aggregation.data,
+            "trim": self.numbers.get("trim") or "0.00",
+            "calibration": self.calibration.data,
+        }]
+        if self.switched_on(StageKind.CONSENSUS):
+            out.append({"kind": StageKind.CONSENSUS.value, "measure": self.measure.data,
+                        "threshold": self.numbers.get("threshold"),
+                        "rescore": bool(self.rescore.data)})
+        if self.switched_on(StageKind.RANKED):
+            top = "size" not in ignored
+            out.append({"kind": StageKind.RANKED.value, "method": self.method.data,
+                        "shortlist": self.shortlist.data,
+                        "size": self.size.data if top else None,
+                        "above": None if top else self.numbers.get("above"),
+                        "seats": self.seats.data})
+        equal_shares = self.funding_rule.data == FundingRule.EQUAL_SHARES
+        out.append({"kind": StageKind.FUNDING.value, "rule": self.funding_rule.data,
+                    "fit_rule": FitRule.SKIP.value if equal_shares else self.fit_rule.data,
+                    "utilities": self.utilities.data if equal_shares else None,
+                    "completion": self.completion.data if equal_shares else None,
+                    "lottery": bool(self.lottery.data) and not equal_shares})
+        if self.switched_on(StageKind.CONSENT):
+            supermajority = self.consent_rule.data == ConsentRule.SUPERMAJORITY
+            out.append({"kind": StageKind.CONSENT.value, "rule": self.consent_rule.data,
+                        "threshold": ((self.consent_threshold.data or "").strip()
+                                      if supermajority else None)})
+        return out
+
+    def load(self, chain: list[dict[str, Any]]) -> None:
+        """Fill the form from a declared chain (to change it)."""
+        by_kind = {s["kind"]: s for s in chain}
+        self.consensus_on.data = StageKind.CONSENSUS in by_kind
+        self.ranked_on.data = StageKind.RANKED in by_kind
+        self.consent_on.data = StageKind.CONSENT in by_kind
+        for (kind, key), name in self.FIELD_OF.items():
+            value = by_kind.get(kind, {}).get(key)
+            if value is not None:
+                self[name].data = value
+        if self.aggregation.data != Aggregation.TRIMMED_MEAN:
+            self.trim.data = self.trim.default  # "0.00" is stored; offer a useful share
+
+    def put_reason(self, path: str, reason: str) -> None:
+        """Show ``voting``'s reason for refusing the chain beside the field it names (by the
+        path of ``voting.panel.InputError``, like ``rules.stages[2].seats``), or at the top."""
+        chain = self.chain()
+        found = re.search(r"stages\[(\d+)\](?:\.([a-z_]+))?", path)
+        field_name = None
+        if found and int(found.group(1)) < len(chain):
+            field_name = self.FIELD_OF.get((chain[int(found.group(1))]["kind"],
+                                            found.group(2) or ""))
+        if field_name is not None:
+            self[field_name].errors.append(
+                _("%(label)s: %(reason)s", label=self[field_name].label.text, reason=reason))
+        else:
+            self.form_errors.append(
+                _("These stages cannot be used together: %(reason)s", reason=reason))

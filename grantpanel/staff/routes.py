@@ -27,7 +27,7 @@ from grantpanel import lifecycle
 from grantpanel.extensions import db
 from grantpanel.i18n import _, ngettext
 from grantpanel.models import Criterion, Round
-from grantpanel.services import accounts, audit, counting, panel_admin, rounds
+from grantpanel.services import accounts, audit, counting, panel_admin, rounds, stages
 from grantpanel.services import applications as apps_service
 from grantpanel.services import conflicts as conflicts_service
 from grantpanel.staff import bp
@@ -40,9 +40,12 @@ from grantpanel.staff.forms import (
     ImportForm,
     MemberForm,
     RoundForm,
+    StagesForm,
     build_decide_form,
     options,
 )
+from grantpanel.vocabulary import Aggregation, FitRule
+from voting.panel import InputError
 
 _INVITATION_KEY = "staff_invitation_link"
 # Steps that are taken from the count page (with its form), not by a bare button.
@@ -77,9 +80,7 @@ def _round_values(form: RoundForm) -> dict[str, Any]:
         "budget": form.budget_minor,
         "currency": form.currency.data,
         "involvement": form.involvement.data,
-        "aggregation": form.aggregation.data,
         "quorum": form.quorum.data,
-        "fit_rule": form.fit_rule.data,
         "tie_break": form.tie_break_chain(),
         "opens_on": form.opens_on.data,
         "closes_on": form.closes_on.data,
@@ -93,14 +94,17 @@ def round_new() -> ResponseReturnValue:
     form = RoundForm()
     if form.validate_on_submit():
         try:
-            rnd = rounds.create_round(current_user, **_round_values(form))
+            # How scores are combined and the money shared out: the decision stages page.
+            rnd = rounds.create_round(current_user, aggregation=Aggregation.MEAN,
+                                      fit_rule=FitRule.SKIP, **_round_values(form))
         except rounds.RoundError as e:
             _form_problem(form, str(e))
         else:
             db.session.commit()
             flash(
                 _(
-                    "The round '%(name)s' is created. Next, add the criteria for scoring.",
+                    "The round '%(name)s' is created. Next, add the criteria for scoring "
+                    "and choose the decision stages.",
                     name=rnd.name,
                 )
             )
@@ -114,11 +118,13 @@ def round_detail(round_id: int) -> ResponseReturnValue:
 
 
 def _render_round(rnd: Round, problem: str | None = None) -> ResponseReturnValue:
-    steps = lifecycle.allowed(rnd.state)
+    plan = stages.plan(rnd)
     page = render_template(
         "staff/round_detail.html",
         rnd=rnd,
-        steps=steps,
+        steps=plan.steps,
+        plan=plan,
+        stage_sentences=stages.describe(stages.declared_stages(rnd)),
         count_page_steps=_COUNT_PAGE_STEPS,
         problem=problem,
         open_problems=rounds.open_problems(rnd) if rnd.lifecycle.editable else [],
@@ -163,7 +169,8 @@ def round_step(round_id: int, name: str) -> ResponseReturnValue:
         db.session.rollback()
         flash(str(e))
         return redirect(url_for("staff.round_detail", round_id=rnd.id))
-    except (lifecycle.TransitionError, rounds.RoundError, counting.CountError) as e:
+    except (lifecycle.TransitionError, rounds.RoundError, counting.CountError,
+            stages.StageError) as e:
         db.session.rollback()
         return _render_round(rnd, problem=str(e))
     db.session.commit()
@@ -174,9 +181,55 @@ def round_step(round_id: int, name: str) -> ResponseReturnValue:
         "decide": _("The decision is confirmed. Publish it when you are ready."),
         "undo-decision": _("The decision is withdrawn. You can check the count again."),
         "publish": _("The decision is published. Anyone can now read and check the record."),
+        "open-rescore": _("Stage 2 re-scoring is open. Members can now score the flagged "
+                          "applications again."),
+        "close-rescore": _("Stage 2 re-scoring is closed."),
+        "open-vote": _("The ranked vote is open. Members can now cast their ballots."),
+        "close-vote": _("The ranked vote is closed."),
+        "open-consent": _("The panel is being asked to consent to the funded list."),
+        "close-consent": _("The consent step is closed. Check the count to see whether the "
+                           "panel consented."),
     }
     flash(messages.get(t.name) or _("Done: %(step)s.", step=t.label))
     return redirect(url_for("staff.round_detail", round_id=rnd.id))
+
+
+@bp.route("/rounds/<int:round_id>/stages", methods=["GET", "POST"])
+def round_stages(round_id: int) -> ResponseReturnValue:
+    """The decision stages: chosen at set-up (with a sentence per stage saying what will
+    happen), fixed when scoring opens. "Preview" checks and describes without saving."""
+    rnd = _round_or_404(round_id)
+    form = StagesForm()
+    if request.method == "GET" or not rnd.lifecycle.editable:
+        form.load(stages.declared_stages(rnd))
+    preview: list[str] | None = stages.describe(stages.declared_stages(rnd))
+    previewing = False
+    if rnd.lifecycle.editable and form.validate_on_submit():
+        chain = form.chain()
+        previewing = bool(form.preview.data)
+        try:
+            if previewing:
+                preview = stages.describe(stages.check(chain))
+            else:
+                changed = stages.save_stages(rnd, current_user, chain)
+        except InputError as e:
+            db.session.rollback()
+            form.put_reason(e.path, _(e.requirement))
+        except stages.StageError as e:
+            db.session.rollback()
+            _form_problem(form, str(e))
+        else:
+            if not previewing:
+                db.session.commit()
+                flash(_("The decision stages are saved.") if changed
+                      else _("Nothing was changed."))
+                return redirect(url_for("staff.round_detail", round_id=rnd.id) + "#stages")
+    failed = bool(form.errors or form.form_errors)
+    if failed:
+        preview = None  # what was typed cannot be described until it can be used
+    page = render_template("staff/stages_form.html", form=form, rnd=rnd, preview=preview,
+                           previewing=previewing and not failed)
+    return (page, 400) if failed else page
 
 
 # --- rubric ----------------------------------------------------------------------------------
@@ -688,7 +741,11 @@ def count(round_id: int) -> ResponseReturnValue:
         try:
             pv = counting.preview(rnd)
         except counting.CountError as e:
-            context["problem"] = str(e)
+            # Before the panel's steps are done (no ballots yet, say), say what is missing.
+            missing = stages.decide_problems(rnd)
+            context["problem"] = " ".join(
+                [_("The decision cannot be confirmed yet."), *missing, str(e)] if missing
+                else [str(e)])
             return render_template("staff/count.html", **context), 400
         form = build_decide_form(pv.rows)
         context.update(preview=pv, form=form, rows=pv.rows, funding=pv.funding)

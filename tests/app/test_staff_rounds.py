@@ -21,9 +21,7 @@ ROUND_FORM = {
     "currency": "GBP",
     "budget": "5,000.50",
     "involvement": "co-production",
-    "aggregation": "median",
     "quorum": "2",
-    "fit_rule": "stop",
     "tie_break_1": "more_scores",
     "tie_break_2": "smaller_amount",
     "tie_break_3": "",
@@ -123,7 +121,9 @@ def test_staff_create_a_round_with_money_in_pounds_and_pence(
     assert resp.status_code == 302
     rnd = db.session.scalars(db.select(Round)).one()
     assert rnd.budget == 500_050 and rnd.currency == "GBP"
-    assert rnd.aggregation == "median" and rnd.quorum == 2 and rnd.fit_rule == "stop"
+    # How scores combine and the money is shared out are chosen on the decision stages page;
+    # a new round starts with the simplest chain.
+    assert rnd.aggregation == "mean" and rnd.quorum == 2 and rnd.fit_rule == "skip"
     assert rnd.tie_break == ["more_scores", "smaller_amount", "draw"]
     page = text(client.get(resp.headers["Location"]))
     assert "is created" in page
@@ -277,6 +277,7 @@ def test_opening_scoring_shows_the_seed_commitment_not_the_seed(
     db.session.refresh(rnd)
     page = text(client.get(f"/staff/rounds/{rnd.id}"))
     assert rnd.state == "open"
+    assert rnd.seed_commitment is not None and rnd.seed is not None
     assert rnd.seed_commitment in page
     assert rnd.seed not in page
     assert "Close scoring" in page

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 import voting.panel
 import voting.record
+import voting.stages
 from grantpanel import vocabulary as v
 from grantpanel.api.openapi import openapi_document
 from grantpanel.extensions import db
@@ -33,7 +34,16 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "record-schema-1.js
 @pytest.mark.parametrize(
     ("voting_keys", "enum_cls"),
     [
-        (voting.panel.AGGREGATIONS, v.Aggregation),
+        (voting.stages.AGGREGATIONS_3, v.Aggregation),
+        (voting.stages.STAGE_KINDS, v.StageKind),
+        (voting.stages.CALIBRATIONS, v.Calibration),
+        (voting.stages.CONSENSUS_MEASURES, v.ConsensusMeasure),
+        (voting.stages.SHORTLIST_RULES, v.ShortlistRule),
+        (voting.stages.FUNDING_RULES, v.FundingRule),
+        (voting.stages.UTILITIES, v.Utilities),
+        (voting.stages.COMPLETIONS, v.Completion),
+        (voting.stages.CONSENT_RULES, v.ConsentRule),
+        (voting.stages.CONSENT_POSITIONS, v.ConsentPosition),
         (voting.panel.FIT_RULES, v.FitRule),
         (voting.panel.TIE_BREAKS, v.TieBreak),
         (voting.panel.INVOLVEMENT_LEVELS, v.Involvement),
@@ -51,6 +61,24 @@ def test_each_key_set_voting_knows_is_exactly_the_apps(
 ) -> None:
     assert set(enum_cls.values()) == set(voting_keys)
     assert len(enum_cls.values()) == len(voting_keys)
+
+
+def test_schema_1_aggregations_are_still_known_to_the_app() -> None:
+    assert set(voting.panel.AGGREGATIONS) <= set(v.Aggregation.values())
+
+
+def test_the_stage_kinds_are_in_the_order_the_stages_run() -> None:
+    assert v.StageKind.values() == voting.stages.STAGE_KINDS
+
+
+def test_the_ranked_methods_staff_can_choose_are_voting_s(app: Flask) -> None:
+    from grantpanel.staff.forms import ranked_method_choices
+
+    with app.test_request_context():
+        offered = [c.value for c in ranked_method_choices()]
+    assert offered == list(voting.stages.RANKED_METHODS)
+    assert set(offered) <= set(v.MethodKey.values())
+    assert all({"ranked", "approval"} & set(METHODS[k].ballots) for k in offered)
 
 
 def test_the_method_keys_are_what_python_m_voting_methods_prints() -> None:

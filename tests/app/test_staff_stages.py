@@ -13,10 +13,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from grantpanel.extensions import db
-from grantpanel.models import Ballot, Decision, Round, User
+from grantpanel.models import AuditEvent, Ballot, Decision, Round, User
 from tests.app.test_service_stages import CONSENSUS, CONSENT, RANKED, chain, scored_round
 from tests.builders import make_member, make_round, make_user
 from tests.helpers import post_form, text
+from tests.live import LiveServer, live_server  # noqa: F401
 
 Login = Callable[[User], FlaskClient]
 
@@ -317,3 +318,28 @@ def test_a_draft_round_is_not_public(app: Flask, client: FlaskClient) -> None:
     rnd = make_round(stages=chain(RANKED))
     db.session.commit()
     assert client.get(f"/rounds/{rnd.id}").status_code == 404
+
+
+# --- two presses at once ----------------------------------------------------------------------
+
+
+def test_two_presses_of_open_the_vote_at_once_open_it_once(
+    app: Flask, live_server: LiveServer  # noqa: F811
+) -> None:
+    from tests.app.test_races import PASSWORD, fresh, poster, race, sign_in
+
+    staff = make_user(role="staff", password=PASSWORD)
+    rnd = scored_round(RANKED)
+    page = f"/staff/rounds/{rnd.id}"
+    boss = sign_in(live_server, staff, page)
+    tabs = [boss.tab(), boss.tab()]
+
+    results = race([poster(boss, f"{live_server.url}{page}/steps/open-vote", tab=t)
+                    for t in tabs])
+
+    assert [r.status_code for r in results] == [302, 302]
+    opened = [e for e in fresh(select(AuditEvent)) if e.action == "round.open-vote"]
+    assert len(opened) == 1
+    assert fresh(select(Round))[0].state == "voting"
+    pages = [tabs[i].get(live_server.url + page, timeout=60).text for i in range(2)]
+    assert any("already open, so nothing was changed" in p for p in pages)

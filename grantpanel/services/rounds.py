@@ -254,7 +254,7 @@ def _check_settings(values: dict[str, Any]) -> None:
     if Involvement.get(values.get("involvement")) is None:
         problems.append(_("Choose an involvement level."))
     if Aggregation.get(values.get("aggregation")) is None:
-        problems.append(_("Choose mean or median."))
+        problems.append(_("Choose how the scores are combined."))
     problem = quorum_problem(values.get("quorum"))
     if problem:
         problems.append(problem)

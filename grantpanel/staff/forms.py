@@ -699,8 +699,8 @@ class StagesForm(BaseForm):
         _l("Adjust for members who score high or low overall?"),
         choices=options(Calibration.explained_choices()), default=Calibration.NONE.value,
         description=_l(
-            "The second adjustment compares members through the applications they both "
-            "scored. If the panel splits into groups that never scored the same "
+            "The last choice (harsh and generous scorers together) compares members through "
+            "the applications they both scored. If the panel splits into groups that never scored the same "
             "applications, the groups cannot be compared fairly: the count page then warns "
             "that the panel's reading does not overlap enough (the design is "
             "'disconnected'). Give every application readers from more than one group to "

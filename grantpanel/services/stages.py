@@ -34,6 +34,7 @@ audit log.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,7 +113,7 @@ def stage(rnd: Round, kind: str) -> dict[str, Any] | None:
     return next((s for s in declared_stages(rnd) if s["kind"] == kind), None)
 
 
-def check(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def check(stages: Sequence[Any]) -> list[dict[str, Any]]:
     """The chain as :func:`set_stages` would store it; raises ``voting.panel.InputError``
     with a plain reason for an invalid combination (``voting.stages.check_stages``)."""
     from voting.stages import check_stages
@@ -120,7 +121,7 @@ def check(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return check_stages(stages)
 
 
-def set_stages(rnd: Round, stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def set_stages(rnd: Round, stages: Sequence[Any]) -> list[dict[str, Any]]:
     """Check and store the chain (raises ``voting.panel.InputError`` with a plain reason for
     an invalid combination); the round's aggregation and fit rule follow it."""
     chain = check(stages)
@@ -133,7 +134,7 @@ def set_stages(rnd: Round, stages: list[dict[str, Any]]) -> list[dict[str, Any]]
     return chain
 
 
-def save_stages(rnd: Round, actor: User, stages: list[dict[str, Any]]) -> bool:
+def save_stages(rnd: Round, actor: User, stages: Sequence[Any]) -> bool:
     """Declare ``rnd``'s chain at set-up: checked (``voting.panel.InputError`` for an invalid
     combination), stored, and written to the audit log. Returns whether it changed.
 
@@ -189,7 +190,7 @@ def _translated(item: Any) -> str:
     return _(str(message), **dict(params))
 
 
-def describe(stages: list[dict[str, Any]]) -> list[str]:
+def describe(stages: Sequence[Any]) -> list[str]:
     """One plain sentence per stage of ``stages`` (what will happen), in the page's language.
 
     The sentences are ``voting.stages.describe_stages``'s, marked for the catalogue there and

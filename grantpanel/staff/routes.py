@@ -44,7 +44,7 @@ from grantpanel.staff.forms import (
     build_decide_form,
     options,
 )
-from grantpanel.vocabulary import Aggregation, FitRule
+from grantpanel.vocabulary import Aggregation, FitRule, FundingRule, StageKind
 from voting.panel import InputError
 
 _INVITATION_KEY = "staff_invitation_link"
@@ -125,6 +125,8 @@ def _render_round(rnd: Round, problem: str | None = None) -> ResponseReturnValue
         steps=plan.steps,
         plan=plan,
         stage_sentences=stages.describe(stages.declared_stages(rnd)),
+        funding_stage=stages.stage(rnd, StageKind.FUNDING),
+        in_order=FundingRule.IN_ORDER,
         count_page_steps=_COUNT_PAGE_STEPS,
         problem=problem,
         open_problems=rounds.open_problems(rnd) if rnd.lifecycle.editable else [],

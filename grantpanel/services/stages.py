@@ -325,18 +325,34 @@ def clear_consents(rnd: Round) -> int:
     return int(n)
 
 
+def _check_funded_list(rnd: Round) -> None:
+    """Raise :class:`StageError` unless the count can work out the funded list the panel is
+    asked to consent to (it cannot, say, after a ranked vote nobody voted in)."""
+    from grantpanel.services import counting
+
+    try:
+        counting.preview(rnd)
+    except counting.CountError as e:
+        raise StageError(_(
+            "The panel cannot be asked to consent yet, because the funded list cannot be "
+            "worked out. %(problem)s", problem=str(e))) from e
+
+
 def take_step(rnd: Round, t: lifecycle.Transition, actor: User | None) -> dict[str, Any]:
     """Check and record stage step ``t`` (its ``stage`` set) for ``rnd``, before the round
     moves; returns the details for the audit event of the move.
 
     Raises :class:`StageError` with a plain reason when the round did not declare the step or
-    its turn has not come (:func:`step_problem`). Call it with the round locked (as
+    its turn has not come (:func:`step_problem`), or, to open the consent step, when the count
+    cannot work out the funded list. Call it with the round locked (as
     :func:`grantpanel.services.rounds.apply_transition` does)."""
     del actor  # the move's audit event names who took the step
     problem = step_problem(rnd, t)
     if problem:
         raise StageError(problem)
     kind = str(t.stage)
+    if t.opens and kind == StageKind.CONSENT:
+        _check_funded_list(rnd)
     detail: dict[str, Any] = {"stage": kind}
     finished = done(rnd)
     if t.opens:

@@ -223,6 +223,7 @@ def test_the_panel_steps_run_in_the_declared_order(app: Flask, staff: User, ctx:
         rounds.apply_transition(rnd, "open-consent", staff)
     db.session.rollback()
     step(rnd, "open-vote", staff)
+    cast_ballots(rnd)
     step(rnd, "close-vote", staff)
     assert rnd.stages_done == ["consensus", "ranked"]
     step(rnd, "open-consent", staff)
@@ -244,6 +245,31 @@ def test_a_second_press_of_a_stage_step_is_already_done(
     assert len(events(rnd, "round.open-vote")) == 1
 
 
+def cast_ballots(rnd: Round) -> None:
+    """Every member ranks the shortlist (A-002, then A-001)."""
+    ids = {a.reference: a.id for a in rnd.applications}
+    for m in rnd.memberships:
+        db.session.add(Ballot(round_id=rnd.id, membership_id=m.id, status="submitted",
+                              ranking=[ids["A-002"], ids["A-001"]]))
+    db.session.commit()
+
+
+def test_the_panel_is_asked_to_consent_only_to_a_list_the_count_can_work_out(
+    app: Flask, staff: User, ctx: None
+) -> None:
+    rnd = scored_round(RANKED, CONSENT)
+    step(rnd, "open-vote", staff)
+    step(rnd, "close-vote", staff)  # nobody voted
+    with pytest.raises(stages.StageError, match="cannot be asked to consent yet"):
+        rounds.apply_transition(rnd, "open-consent", staff)
+    db.session.rollback()
+    step(rnd, "open-vote", staff)
+    cast_ballots(rnd)
+    step(rnd, "close-vote", staff)
+    step(rnd, "open-consent", staff)
+    assert rnd.state == "consenting"
+
+
 def _answer(rnd: Round, position: str = "consent", application: str | None = None) -> None:
     m = rnd.memberships[0]
     app_id = next(a.id for a in rnd.applications if a.reference == application) \
@@ -257,7 +283,9 @@ def test_reopening_a_stage_runs_it_and_every_later_stage_again(
     app: Flask, staff: User, ctx: None
 ) -> None:
     rnd = scored_round(RANKED, CONSENT)
-    for name in ("open-vote", "close-vote", "open-consent"):
+    step(rnd, "open-vote", staff)
+    cast_ballots(rnd)
+    for name in ("close-vote", "open-consent"):
         step(rnd, name, staff)
     _answer(rnd)
     step(rnd, "close-consent", staff)

@@ -13,8 +13,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from grantpanel.extensions import db
-from grantpanel.models import AuditEvent, Ballot, Decision, Round, User
-from tests.app.test_service_stages import CONSENSUS, CONSENT, RANKED, chain, scored_round
+from grantpanel.models import AuditEvent, Decision, Round, User
+from tests.app.test_service_stages import (
+    CONSENSUS,
+    CONSENT,
+    RANKED,
+    cast_ballots,
+    chain,
+    scored_round,
+)
 from tests.builders import make_member, make_round, make_user
 from tests.helpers import post_form, text
 from tests.live import LiveServer, live_server  # noqa: F401
@@ -264,7 +271,7 @@ def test_staff_run_the_vote_and_consent_then_confirm(
     assert resp.status_code == 400
     assert "cannot be confirmed yet" in text(resp)
     assert _step(client, rnd, "open-vote").status_code == 302
-    _cast_ballots(rnd)
+    cast_ballots(rnd)
     for name in ("close-vote", "open-consent"):
         assert _step(client, rnd, name).status_code == 302, name
     page = text(client.get(f"/staff/rounds/{rnd.id}"))
@@ -278,22 +285,13 @@ def test_staff_run_the_vote_and_consent_then_confirm(
     assert db.session.scalars(select(Decision)).one().outcome == "confirmed"
 
 
-def _cast_ballots(rnd: Round) -> None:
-    """Every member ranks the shortlist (A-002, then A-001)."""
-    ids = {a.reference: a.id for a in rnd.applications}
-    for m in rnd.memberships:
-        db.session.add(Ballot(round_id=rnd.id, membership_id=m.id, status="submitted",
-                              ranking=[ids["A-002"], ids["A-001"]]))
-    db.session.commit()
-
-
 def test_reopening_a_finished_stage_is_offered_and_explained(
     app: Flask, staff: User, login_as: Login
 ) -> None:
     rnd = scored_round(RANKED)
     client = login_as(staff)
     _step(client, rnd, "open-vote")
-    _cast_ballots(rnd)
+    cast_ballots(rnd)
     _step(client, rnd, "close-vote")
     page = text(client.get(f"/staff/rounds/{rnd.id}"))
     assert "This stage is done; opening it again" in page

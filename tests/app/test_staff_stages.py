@@ -341,3 +341,21 @@ def test_two_presses_of_open_the_vote_at_once_open_it_once(
     assert fresh(select(Round))[0].state == "voting"
     pages = [tabs[i].get(live_server.url + page, timeout=60).text for i in range(2)]
     assert any("already open, so nothing was changed" in p for p in pages)
+
+
+@pytest.mark.parametrize(("field", "typed", "message"), [
+    ("seats", "0", "How many winners does the vote choose? (optional): "),
+    ("size", "1", "How many of the top applications: "),
+    ("threshold", "1.5\x00", "control character"),
+    ("seats", "12345678901", "is not a whole number"),
+])
+def test_odd_input_in_a_switched_on_stage_is_refused_beside_its_field(
+    app: Flask, staff: User, login_as: Login, field: str, typed: str, message: str
+) -> None:
+    rnd = _draft()
+    resp = post_form(login_as(staff), _url(rnd), {
+        **PLAIN, "consensus_on": "y", "ranked_on": "y", field: typed})
+    assert resp.status_code == 400
+    assert message in text(resp)
+    db.session.refresh(rnd)
+    assert rnd.stages == []

@@ -260,3 +260,25 @@ def test_the_staff_count_page_shows_each_stage_from_the_preview(
     assert "Where the panel disagreed" in page
     assert f"/meeting/rounds/{w['rnd'].id}" in page
     assert "Sharing out the money" in page
+
+
+def test_the_methods_page_lists_every_kind_of_stage(client: FlaskClient) -> None:
+    page = html.unescape(client.get("/how-decisions-are-made").get_data(as_text=True))
+    assert "Decisions in stages" in page
+    for label in ("Scores", "Consensus check", "Ranked vote", "Funding", "Consent"):
+        assert f"<dt>{label}</dt>" in page
+
+
+def test_the_count_page_of_a_confirmed_decision_shows_the_stored_stages(
+    login_as: Callable[[User], FlaskClient],
+) -> None:
+    from grantpanel.services import rounds
+    from tests.app.test_meeting import _world
+
+    w = _world()
+    rounds.apply_transition(w["rnd"], "decide", w["staff"], overrides=[])
+    db.session.commit()
+    resp = login_as(w["staff"]).get(f"/staff/rounds/{w['rnd'].id}/count")
+    page = html.unescape(resp.get_data(as_text=True))
+    assert resp.status_code == 200
+    assert "What each stage found" in page and "Where the panel disagreed" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import Any
 
 from flask import Flask
 
@@ -10,7 +11,7 @@ from grantpanel import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 
-ROUNDS = [
+ROUNDS: list[dict[str, Any]] = [
     {"round": 1, "tallies": {"A-001": 3, "A-002": 2, "A-003": 1}, "threshold": 4,
      "elected": [], "eliminated": ["A-003"], "transfers": {"A-003": -1, "A-001": 1},
      "exhausted": 0, "note": ""},
@@ -20,7 +21,7 @@ ROUNDS = [
 TITLES = {"A-001": "Warm hub", "A-002": "Food club", "A-003": "Debt advice"}
 
 
-def _chart(rounds: list[dict] = ROUNDS, titles: dict[str, str] = TITLES) -> str:
+def _chart(rounds: list[dict[str, Any]] = ROUNDS, titles: dict[str, str] = TITLES) -> str:
     return str(charts.ranked_rounds_svg(rounds, order=["A-001", "A-002", "A-003"],
                                         titles=titles, chart_id="count-1"))
 

@@ -228,9 +228,10 @@ from voting.panel import (
 from voting.ranked import approval, borda, irv, ranked_pairs, schulze, stv
 from voting.results import CountResult, CountRound
 
-__all__ = ["ADD1_INCREMENT", "AGGREGATIONS_3", "CALIBRATIONS", "COMPLETIONS", "CONSENSUS_MEASURES",
-           "CONSENT_POSITIONS", "CONSENT_RULES", "FUNDING_RULES", "INPUT_KEYS", "N_",
-           "RANKED_METHODS", "SCHEMA_VERSION", "SHORTLIST_RULES", "STAGE_KINDS", "UTILITIES",
+__all__ = ["ADD1_INCREMENT", "AGGREGATIONS_3", "CALIBRATIONS", "COMPLETIONS",
+           "CONSENSUS_MEASURES", "CONSENT_POSITIONS", "CONSENT_RULES", "FLAG_REASONS",
+           "FUNDING_RULES", "INPUT_KEYS", "LOTTERY_PURPOSE", "N_", "RANKED_METHODS",
+           "SCHEMA_VERSION", "SENSITIVITY_TRIM", "SHORTLIST_RULES", "STAGE_KINDS", "UTILITIES",
            "check_stages", "decide_stages", "default_stages", "describe_stages", "flagged_of",
            "shortlist_of"]
 
@@ -250,6 +251,8 @@ UTILITIES = ("approvals", "scores")
 COMPLETIONS = ("none", "add1")
 CONSENT_RULES = ("no-objection", "supermajority")
 CONSENT_POSITIONS = ("consent", "object")
+#: Why the consensus stage flags an application (rule 4), in the order they are listed.
+FLAG_REASONS = ("disagreement", "objection")
 #: The per-voter step of the "add1" completion, in minor units (one pound, euro or dollar).
 ADD1_INCREMENT = 100
 #: The trim of the trimmed-mean alternative in the sensitivity check when the stage has none.
@@ -652,9 +655,9 @@ def _consensus(rnd: _Round, stage: Mapping[str, Any]) -> dict[str, Any]:
         reasons = []
         if rnd.apps[app_id].eligible:
             if over:
-                reasons.append("disagreement")
+                reasons.append(FLAG_REASONS[0])
             if app_id in rnd.objections:
-                reasons.append("objection")
+                reasons.append(FLAG_REASONS[1])
         if reasons:
             size = (None if variance is None
                     else variance if measure == "sd" else values[measure])

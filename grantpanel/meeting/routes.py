@@ -29,10 +29,11 @@ def view(round_id: int) -> ResponseReturnValue:
     if rnd.lifecycle.counted and has_consensus:
         viewer = None if current_user.is_staff else meeting.membership_of(current_user, rnd)
         try:
-            items = meeting.meeting_items(rnd, viewer)
+            items = meeting.meeting_items(rnd, viewer, meeting.consensus_outputs(rnd))
         except (VotingError, counting.CountError) as e:
             problem = str(e)
     low, high = meeting.scale(rnd)
+    declared = stages.stage(rnd, StageKind.CONSENSUS) or {}
     return render_template(
         "meeting/view.html",
         rnd=rnd,
@@ -43,4 +44,6 @@ def view(round_id: int) -> ResponseReturnValue:
         problem=problem,
         low=low,
         high=high,
+        measure=declared.get("measure"),
+        threshold=declared.get("threshold"),
     )

@@ -62,6 +62,10 @@ class MeetingItem:
     objections: int = 0
     objection_reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # From the count's consensus outputs, when it could be run: the declared measure's
+    # figure ("4.58") and why the application is flagged ("disagreement", "objection").
+    disagreement: str | None = None
+    reasons: list[str] = field(default_factory=list)
 
     @property
     def low(self) -> str | None:
@@ -114,10 +118,32 @@ def figure(value: Fraction) -> str:
     return f"{sign}{units}.{cents:02d}"
 
 
-def meeting_items(rnd: Round, viewer: Membership | None = None) -> list[MeetingItem]:
+def consensus_outputs(rnd: Round) -> dict[str, Any] | None:
+    """The count's ``outputs.consensus`` (per-application figures and reasons), or ``None``
+    when the count cannot be run yet (for example while a later stage is still open)."""
+    from grantpanel.services import counting
+    from voting.errors import VotingError
+
+    try:
+        consensus = counting.preview(rnd).outputs.get("consensus")
+    except (counting.CountError, VotingError):
+        return None
+    return consensus if isinstance(consensus, dict) else None
+
+
+def meeting_items(rnd: Round, viewer: Membership | None = None,
+                  consensus: dict[str, Any] | None = None) -> list[MeetingItem]:
     """The flagged applications, most disagreement first; those ``viewer`` has a conflict
-    with are hidden. Empty before scoring closes or without a consensus stage."""
+    with are hidden. Empty before scoring closes or without a consensus stage.
+
+    ``consensus`` (the count's ``outputs.consensus``, see :func:`consensus_outputs`) adds each
+    application's disagreement figure, by the declared measure, and the reasons it is
+    flagged."""
     refs = stages.flagged(rnd)
+    declared = stages.stage(rnd, "consensus") or {}
+    measure = str(declared.get("measure", "sd"))
+    figures = {str(a.get("id")): a for a in (consensus or {}).get("applications", [])
+               if isinstance(a, dict)}
     if not refs:
         return []
     apps = {a.reference: a for a in db.session.scalars(
@@ -166,6 +192,8 @@ def meeting_items(rnd: Round, viewer: Membership | None = None) -> list[MeetingI
             objection_reasons=sorted(s.objection_reason.strip() for s in mine
                                      if s.objection and s.objection_reason.strip()),
             notes=sorted(s.panel_note.strip() for s in mine if s.panel_note.strip()),
+            disagreement=figures.get(ref, {}).get(measure),
+            reasons=[str(r) for r in figures.get(ref, {}).get("reasons", [])],
         ))
     return items
 

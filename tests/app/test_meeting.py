@@ -152,3 +152,12 @@ def test_a_round_without_a_consensus_stage_says_so(
     db.session.commit()
     page = _page(login_as(staff), rnd)
     assert "no consensus check" in page
+
+
+def test_each_item_gives_its_disagreement_figure_and_why_it_is_flagged(
+    login_as: Callable[[User], FlaskClient], world: dict[str, Any],
+) -> None:
+    page = _page(login_as(world["staff"]), world["rnd"])
+    assert "9.00 by Gap between the highest and lowest total (range) (flagged above 2.00)" in page
+    assert "The totals were far apart." in page
+    assert "A panel member objected strongly." in page

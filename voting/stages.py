@@ -799,7 +799,7 @@ def _check_ballots(rnd: _Round, method: str | None, shortlist: Sequence[str]) ->
     last = -1
     for i, item in enumerate(items):
         path = f"ballots[{i}]"
-        ballot = _object(item, path, keys, f"a {method} ballot")
+        ballot = _object(item, path, keys, f"a ballot for {method}")
         member = ballot["member"]
         if not isinstance(member, str) or member not in order:
             raise InputError(f"{path}.member", f"{member!r} is not in the panel")

@@ -29,7 +29,7 @@ import voting
 from tests.voting.test_record import OVERRIDES, reseal
 from tests.voting.test_record_versions import schema_2_inputs
 from voting import panel, record, stages
-from voting.draws import DRAW_PROCEDURE
+from voting.draws import DRAW_PROCEDURE, seed_commitment
 from voting.panel import InputError
 from voting.record import (
     build_record,
@@ -607,3 +607,63 @@ def test_an_edited_schema_3_record_fails_the_json_schema(edit: Any, where: str) 
     best = jsonschema.exceptions.best_match(
         jsonschema.Draft202012Validator(branch).iter_errors(data))
     assert best is not None and "/".join(map(str, best.absolute_path)).startswith(where)
+
+
+# --------------------------------------------------------------------------- the document
+
+DOC_SEED = "0123456789abcdef" * 4
+
+
+def _sheet(m: int, a: str, s: int, stage: int = 1, objection: bool = False) -> dict[str, Any]:
+    return {"member": f"Panel member {m}", "application": a, "stage": stage, "scores": {"c1": s}, "objection": objection}
+
+def worked_example_inputs() -> dict[str, Any]:
+    """docs/record-format.md, "Schema version 3", worked example."""
+    return {
+    "schema_version": 3, "voting_version": "0.1.0", "organisation": "Community Fund",
+    "round": {"id": 4, "name": "Small Grants", "purpose": "", "currency": "GBP", "budget": 5000,
+              "involvement": "co-production", "binding": True, "published_at": "2026-12-02T12:00:00Z"},
+    "rules": {"quorum": 2, "tie_break": ["smaller_amount", "draw"], "stages": [
+        {"kind": "scores", "aggregation": "mean", "trim": "0.00", "calibration": "none"},
+        {"kind": "consensus", "measure": "range", "threshold": "3.00", "rescore": True},
+        {"kind": "ranked", "method": "irv", "shortlist": "top", "size": 3, "above": None, "seats": 1},
+        {"kind": "funding", "rule": "in-order", "fit_rule": "skip", "utilities": None, "completion": None, "lottery": False},
+        {"kind": "consent", "rule": "supermajority", "threshold": "2/3"}]},
+    "rubric": [{"key": "c1", "name": "Impact", "guidance": "", "weight": 1, "scale_min": 1, "scale_max": 10,
+                "descriptors": [str(i) for i in range(1, 11)]}],
+    "applications": [{"id": i, "title": t, "summary": "", "amount": a, "eligible": True, "eligibility_reason": ""}
+                     for i, t, a in [("A-001", "Lunch club", 3000), ("A-002", "Repair café", 2000),
+                                     ("A-003", "Youth choir", 2000), ("A-004", "Bus to the sea", 1500)]],
+    "panel": ["Panel member 1", "Panel member 2", "Panel member 3"],
+    "sheets": [_sheet(1, "A-001", 9), _sheet(2, "A-001", 4), _sheet(3, "A-001", 8),
+               _sheet(1, "A-002", 7), _sheet(2, "A-002", 6), _sheet(3, "A-002", 7),
+               _sheet(1, "A-003", 6), _sheet(2, "A-003", 6), _sheet(3, "A-003", 7),
+               _sheet(1, "A-004", 5), _sheet(2, "A-004", 6, objection=True), _sheet(3, "A-004", 5),
+               _sheet(1, "A-001", 8, stage=2), _sheet(2, "A-001", 6, stage=2), _sheet(3, "A-001", 7, stage=2)],
+    "conflicts": [],
+    "ballots": [
+        {"member": "Panel member 1", "stage": "ranked", "ranking": ["A-002", "A-001", "A-003"]},
+        {"member": "Panel member 2", "stage": "ranked", "ranking": ["A-003", "A-002"]},
+        {"member": "Panel member 3", "stage": "ranked", "ranking": ["A-001", "A-003", "A-002"]}],
+    "consents": [{"member": "Panel member 1", "position": "consent", "application": None},
+                 {"member": "Panel member 2", "position": "consent", "application": None},
+                 {"member": "Panel member 3", "position": "object", "application": "A-002"}],
+    "randomness": {"commitment": seed_commitment(DOC_SEED), "seed": DOC_SEED, "procedure": DRAW_PROCEDURE},
+    }
+
+
+def test_the_schema_3_worked_example_in_the_record_format_document_verifies() -> None:
+    rec = build_record(worked_example_inputs())
+    assert verify_record(rec).ok
+    out = rec["outputs"]
+    assert out["consensus"]["flagged"] == ["A-001", "A-004"]
+    assert out["consensus"]["alpha"] == "-0.065"
+    assert out["consensus"]["applications"][0]["iqr"] == "5.00"
+    assert [a["aggregate"] for a in out["applications"]] == ["7.00", "6.67", "6.33", "5.33"]
+    assert out["ranked"]["winners"] == ["A-002"]
+    assert out["ranked"]["rounds"][0]["transfers"] == {"A-002": 1, "A-003": -1}
+    assert out["funding"]["funded"] == ["A-002", "A-001"]
+    assert out["funding"]["line_after_rank"] == 4
+    assert out["consent"]["passed"] is True
+    assert out["depends"] == ["A-001", "A-004"]
+    assert _schema_errors(rec) == []

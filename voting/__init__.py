@@ -15,9 +15,11 @@ Score data:       float array with ``NaN`` for missing (conflicted, not assigned
 
 Public API (by module)
 ----------------------
-Panel decisions and records (:mod:`voting.panel`, :mod:`voting.record`, :mod:`voting.draws`)
-    decide_round, build_record, verify_record, apply_overrides, canonical_json, record_digest,
-    seed_commitment, draw_order, generator
+Panel decisions and records (:mod:`voting.panel`, :mod:`voting.stages`, :mod:`voting.record`,
+:mod:`voting.draws`)
+    decide_round, decide_stages, build_record, verify_record, verify_record_bytes,
+    apply_overrides, canonical_json, record_digest, seed_commitment, draw_order, generator
+    (the record's JSON Schema ships as ``voting/schema/decision-record.schema.json``)
 Scores (:mod:`voting.scores`, :mod:`voting.calibration`, :mod:`voting.uncertainty`)
     ScoreData, weighted_totals, aggregate, majority_judgment, zscore_normalise,
     additive_model, bootstrap_intervals, bayesian_ranking
@@ -88,6 +90,7 @@ from voting.record import (
     canonical_json,
     record_digest,
     verify_record,
+    verify_record_bytes,
 )
 from voting.registry import METHODS
 from voting.results import CountResult, CountRound
@@ -99,6 +102,7 @@ from voting.scores import (
     majority_judgment,
     weighted_totals,
 )
+from voting.stages import decide_stages
 from voting.uncertainty import (
     BAYES_PRIORS,
     BayesianRanking,
@@ -146,6 +150,7 @@ __all__ = [
     "connected_components",
     "consent",
     "decide_round",
+    "decide_stages",
     "draw_order",
     "equal_shares",
     "flag_for_discussion",
@@ -171,6 +176,7 @@ __all__ = [
     "stv",
     "supermajority",
     "verify_record",
+    "verify_record_bytes",
     "weighted_totals",
     "zscore_normalise",
 ]

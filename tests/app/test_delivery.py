@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import re
-
 from collections.abc import Callable
 
 from flask.testing import FlaskClient

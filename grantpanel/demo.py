@@ -1,4 +1,9 @@
-"""Demo data: one published round with a verifiable record, and one round open for scoring.
+"""Demo data: two published rounds with verifiable records, and one round open for scoring.
+
+The first published round decides by scores alone; the second runs the whole chain of
+decision stages: scores, a consensus check (flags, the meeting, stage-2 re-scores), a ranked
+vote (single transferable vote) on a shortlist, funding down the final order, and the panel's
+consent to the funded list.
 
 ``load_demo(if_empty=...)`` builds everything through the real services (accounts, conflicts,
 scoring, the lifecycle and the counting service), so the published round has a genuine,
@@ -22,7 +27,16 @@ from sqlalchemy import func, select
 import voting
 from grantpanel.extensions import db
 from grantpanel.models import Application, Criterion, Membership, Round, User, utcnow
-from grantpanel.services import accounts, conflicts, counting, scoring, transitions
+from grantpanel.services import (
+    accounts,
+    ballots,
+    conflicts,
+    consent,
+    counting,
+    scoring,
+    stages,
+    transitions,
+)
 from grantpanel.vocabulary import RoundState
 
 STAFF_EMAIL = "staff@example.org"
@@ -100,6 +114,36 @@ FAMILIES_APPLICATIONS = [
     DemoApplication("Teen kitchen", "Teenagers learn to cook cheap meals and take food home to their families.", 2_400, "Parkside Youth Project"),
     DemoApplication("Translation help at the advice centre", "Interpreters at the advice centre so families who speak little English can get help with bills.", 6_100, "Brookfield Advice Centre"),
 ]
+
+VOICES_APPLICATIONS = [
+    DemoApplication("Walk and talk group", "Weekly walks in the park for people feeling low or alone, led by volunteers who have been there themselves.", 2_600, "Northgate Mind Matters"),
+    DemoApplication("Peer support for new parents", "Parents who have had postnatal depression support new parents through home visits and a weekly group.", 8_800, "Bumps and Babies Hillcrest"),
+    DemoApplication("Men's mental health football", "A weekly football session and a brew afterwards for men who find it hard to talk about how they feel.", 4_100, "Canal Side Men's Shed"),
+    DemoApplication("Crisis café on Friday nights", "A safe, warm place to go on Friday nights for anyone in distress, staffed by trained volunteers.", 12_500, "Open Door Evening Café"),
+    DemoApplication("Art studio for people in recovery", "An open art studio for people recovering from addiction, with materials, tea and a peer mentor.", 6_300, "Fresh Start Resettlement"),
+    DemoApplication("Befriending calls for older people", "Daily phone calls for older people who live alone, from volunteers matched by shared interests.", 3_400, "Age Together Westfield"),
+    DemoApplication("Youth wellbeing drop-in", "A drop-in for teenagers after school with a youth worker, games and help to talk about worries.", 9_200, "Parkside Youth Project"),
+    DemoApplication("Grief support in many languages", "Bereavement groups in Urdu, Polish, Somali and English, led by people from each community.", 5_700, "Sahara Women's Group"),
+    DemoApplication("Allotment for wellbeing", "A shared allotment where people growing food together find company and calm.", 1_900, "Millbrook Community Fridge"),
+    DemoApplication("Debt and anxiety help line", "A phone line where a debt adviser and a counsellor work together with people worried about money.", 10_800, "Brookfield Advice Centre"),
+]
+
+#: The staged round's chain (rules.stages of the record; see voting.stages).
+VOICES_STAGES = [
+    {"kind": "scores", "aggregation": "mean", "trim": "0.00", "calibration": "none"},
+    {"kind": "consensus", "measure": "sd", "threshold": "6.00", "rescore": True},
+    {"kind": "ranked", "method": "stv", "shortlist": "top", "size": 6, "above": None,
+     "seats": 3},
+    {"kind": "funding", "rule": "in-order", "fit_rule": "skip", "utilities": None,
+     "completion": None, "lottery": False},
+    {"kind": "consent", "rule": "no-objection", "threshold": None},
+]
+# Applications the panel splits on (index: the two camps' qualities), so the consensus check
+# flags them; member 2's strong objection flags one more.
+VOICES_SPLIT = {3: (4.8, 1.6), 9: (4.6, 1.4)}
+VOICES_OBJECTION = (6, 2, "I am worried the drop-in has no plan for what happens when a young "
+                          "person tells them something serious.")
+VOICES_CONFLICTS = [(4, 7, "works-for"), (0, 3, "close-friend")]
 
 RUBRIC = [
     ("Who benefits", 3, "Does it reach people on low incomes, especially people who are often missed?",
@@ -280,6 +324,75 @@ def _overrides(rnd: Round, fund_ref: str) -> list[dict[str, str]]:
     return overrides
 
 
+def _staged_round(rng: random.Random, staff: User, panel: list[User]) -> Round:
+    """A published round decided through every stage, by the real services."""
+    today = utcnow().date()
+    rnd = _round(
+        name="Community Voices Wellbeing Fund 2026",
+        purpose="Grants of £1,000 to £12,500 for groups run by and with people with lived "
+                "experience of mental distress, loneliness or crisis.",
+        budget_pounds=30_000, involvement="co-production", items=VOICES_APPLICATIONS,
+        opens=today - dt.timedelta(days=60), closes=today - dt.timedelta(days=35),
+        decision=today - dt.timedelta(days=10),
+    )
+    stages.set_stages(rnd, VOICES_STAGES)
+    members = _members(rnd, panel)
+    _transition(rnd, "open", staff)
+    apps = list(rnd.applications)
+    for index, member_no, category in VOICES_CONFLICTS:
+        member = members[member_no - 1]
+        conflicts.declare_conflict(member, apps[index], category=category,
+                                   note="Declared before reading.", declared_by=member.user)
+    for m in members:
+        conflicts.mark_conflicts_checked(m)
+    conflicted = {(i, n) for i, n, _ in VOICES_CONFLICTS}
+    quality = {i: rng.uniform(2.2, 4.5) for i in range(len(apps))}
+    for index, app in enumerate(apps):
+        for m in _reviewers(index, members):
+            if (index, m.number) in conflicted:
+                continue
+            q = quality[index]
+            if index in VOICES_SPLIT:
+                high, low = VOICES_SPLIT[index]
+                q = high if m.number % 2 else low
+            objecting = (index, m.number) == VOICES_OBJECTION[:2]
+            scoring.save_sheet(
+                m, app, scores=_scores(rng, q), panel_note=rng.choice(PANEL_NOTES),
+                feedback="", submit=True, actor=m.user, objection=objecting,
+                objection_reason=VOICES_OBJECTION[2] if objecting else "")
+    _transition(rnd, "close", staff)
+    # The panel met, talked the flagged applications through, and scored them again.
+    flagged = set(stages.flagged(rnd))
+    _transition(rnd, "open-rescore", staff)
+    for index, app in enumerate(apps):
+        if app.reference not in flagged:
+            continue
+        agreed = quality[index] if index not in VOICES_SPLIT else 3.3
+        for m in _reviewers(index, members):
+            if (index, m.number) not in conflicted:
+                scoring.save_sheet(m, app, scores=_scores(rng, agreed), panel_note="",
+                                   feedback="", submit=True, actor=m.user, stage=2)
+    _transition(rnd, "close-rescore", staff)
+    # The ranked vote on the shortlist: each member ranks what they may, by their own view.
+    _transition(rnd, "open-vote", staff)
+    for m in members:
+        choices = ballots.ballot_applications(m)
+        index_of = {a.id: apps.index(a) for a in choices}
+        ranking = sorted((a.id for a in choices),
+                         key=lambda i: -(quality[index_of[i]] + rng.gauss(0, 0.6)))
+        ballots.save_ballot(m, ranking=ranking[: max(2, len(ranking) - 1)], submit=True,
+                            actor=m.user)
+    _transition(rnd, "close-vote", staff)
+    _transition(rnd, "open-consent", staff)
+    for m in members:
+        consent.save_answer(m, position="consent", application_id=None, reason="",
+                            actor=m.user)
+    _transition(rnd, "close-consent", staff)
+    counting.decide(rnd, staff, [])
+    counting.publish(rnd, staff)
+    return rnd
+
+
 def _open_round(rng: random.Random, staff: User, panel: list[User]) -> Round:
     today = utcnow().date()
     rnd = _round(
@@ -332,6 +445,7 @@ def load_demo(if_empty: bool = False) -> Iterator[str]:
         panel = [_user(panel_email(n), name, "panel", PANEL_PASSWORD)
                  for n, name in enumerate(PANEL_NAMES, start=1)]
         published = _published_round(rng, staff, panel)
+        staged = _staged_round(rng, staff, panel)
         opened = _open_round(rng, staff, panel)
         db.session.commit()
     except Exception:
@@ -339,6 +453,8 @@ def load_demo(if_empty: bool = False) -> Iterator[str]:
         raise
     yield (f"Loaded “{published.name}”: published, {len(published.applications)} applications, "
            f"{len(published.memberships)} panel members.")
+    yield (f"Loaded “{staged.name}”: published, decided in stages (scores, a consensus "
+           "check with stage-2 re-scores, a ranked vote on a shortlist, funding, consent).")
     yield (f"Loaded “{opened.name}”: open for scoring, {len(opened.applications)} "
            "applications.")
     yield from sign_in_lines()

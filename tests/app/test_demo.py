@@ -21,7 +21,8 @@ def _load() -> list[str]:
 
 def test_demo_loads_a_published_round_with_a_verifiable_record(app: Flask) -> None:
     lines = _load()
-    published = db.session.scalar(select(Round).where(Round.state == "published"))
+    published = db.session.scalar(select(Round).where(Round.state == "published")
+                                  .order_by(Round.id))
     assert published is not None
     assert len(published.applications) >= 30
     amounts = [a.amount for a in published.applications]
@@ -39,6 +40,39 @@ def test_demo_loads_a_published_round_with_a_verifiable_record(app: Flask) -> No
     assert all(o["reason"] for o in record["decision"]["overrides"])
     assert record["decision"]["total"] <= record["round"]["budget"]
     assert any("staff@example.org" in line for line in lines)
+
+
+def test_demo_has_a_round_decided_in_stages_whose_record_verifies(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Scores, a consensus check with flags and stage-2 re-scores, a ranked vote on a
+    shortlist, funding and consent: every stage in the record, recounted by verify, chained
+    to the first round's record, and explained on the public page."""
+    _load()
+    staged = db.session.scalar(select(Round).where(Round.name.like("Community Voices%")))
+    assert staged is not None and staged.state == "published"
+    pr = db.session.scalar(select(PublishedRecord).where(PublishedRecord.round_id == staged.id))
+    record = json.loads(pr.body)
+    assert voting.verify_record_bytes(pr.body.encode("utf-8")).ok
+    assert [s["kind"] for s in record["rules"]["stages"]] == [
+        "scores", "consensus", "ranked", "funding", "consent"]
+    outputs = record["outputs"]
+    consensus = outputs["consensus"]
+    assert len(consensus["flagged"]) >= 2
+    reasons = {r for a in consensus["applications"] for r in a["reasons"]}
+    assert reasons == {"disagreement", "objection"}
+    assert {s["application"] for s in record["sheets"] if s["stage"] == 2} \
+        == set(consensus["flagged"])
+    ranked = outputs["ranked"]
+    assert ranked["method"] == "stv" and len(ranked["winners"]) == 3
+    assert len(record["ballots"]) == 8 and ranked["rounds"]
+    assert outputs["consent"]["passed"] is True
+    first = db.session.scalar(select(PublishedRecord).order_by(PublishedRecord.id))
+    assert record["previous_digest"] == first.digest
+    page = client.get(f"/rounds/{staged.id}").get_data(as_text=True)
+    assert "<svg" in page
+    for ref in ranked["winners"]:
+        assert ref in page
 
 
 def test_demo_has_a_round_open_for_scoring_with_a_commitment(app: Flask) -> None:
@@ -72,7 +106,9 @@ def test_demo_pages_render_and_keep_private_details_private(
     app: Flask, client: FlaskClient
 ) -> None:
     _load()
-    published = db.session.scalar(select(Round).where(Round.state == "published"))
+    published = db.session.scalar(
+        select(Round).where(Round.state == "published").order_by(Round.id)
+    )
     page = client.get(f"/rounds/{published.id}").get_data(as_text=True)
     assert "Winter Warmth and Food Fund 2026" in page
     assert "Staff changed the panel" in page
@@ -82,7 +118,9 @@ def test_demo_pages_render_and_keep_private_details_private(
     for m in published.memberships:
         assert m.user.name not in page
     assert client.get("/").status_code == 200
-    assert client.get("/api/v1/rounds").get_json()["rounds"][0]["id"] == published.id
+    listed = {r["id"] for r in client.get("/api/v1/rounds").get_json()["rounds"]}
+    published_ids = set(db.session.scalars(select(Round.id).where(Round.state == "published")))
+    assert len(published_ids) == 2 and published_ids <= listed
 
 
 def test_demo_command_prints_sign_ins(runner: FlaskCliRunner) -> None:

@@ -39,7 +39,7 @@ from grantpanel.models import (
 from grantpanel.services import conflicts, counting, transitions
 from tests.builders import make_member, make_round, make_user
 from tests.helpers import csrf_token, text
-from voting.record import record_outputs
+from voting.record import CURRENT_SCHEMA_VERSION, record_outputs
 
 Login = Callable[[User], FlaskClient]
 SEED = "ab" * 32
@@ -193,7 +193,7 @@ def test_the_record_says_who_declared_each_conflict_when_and_why(
     db.session.commit()
 
     inputs = counting.record_inputs(rnd)
-    assert inputs["schema_version"] == 2
+    assert inputs["schema_version"] == CURRENT_SCHEMA_VERSION
     assert inputs["conflicts"] == [
         {"member": m1.pseudonym, "application": "A-001", "category": "trustee",
          "declared_by": "member", "when": "before-close"},
@@ -420,7 +420,7 @@ def test_the_outcome_page_lists_late_conflicts_with_who_and_why_and_the_record_v
     client = login_as(staff)
     pr = publish_with_late_conflict(client, rnd, m2)
     record = json.loads(pr.body)
-    assert record["schema_version"] == 2
+    assert record["schema_version"] == CURRENT_SCHEMA_VERSION
     assert voting.verify_record(record).ok
     assert record["outputs"]["after_close"][0]["sheet_withdrawn"] is True
 

@@ -307,9 +307,9 @@ def test_a_seed_that_does_not_match_its_commitment_fails_naming_randomness_seed(
 
 
 def test_a_record_from_an_unknown_schema_version_is_refused_first_naming_it() -> None:
-    report = verify_record({**RECORD, "schema_version": 3})
+    report = verify_record({**RECORD, "schema_version": 4})
     assert (report.ok, report.mismatch, report.checks) == (False, "schema_version", [])
-    assert "schema version 3" in report.message
+    assert "schema version 4" in report.message
 
 
 @pytest.mark.parametrize(("record", "mismatch"), [

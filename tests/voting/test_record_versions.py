@@ -242,7 +242,7 @@ def test_an_edited_schema_2_record_without_a_new_digest_fails_at_the_digest() ->
     assert (report.ok, report.mismatch) == (False, "digest")
 
 
-@pytest.mark.parametrize("version", [3, 0, "2", None, 2.0, True])
+@pytest.mark.parametrize("version", [4, 0, "2", None, 2.0, True])
 def test_an_unknown_schema_version_fails_naming_it(version: Any) -> None:
     report = verify_record({**RECORD_2, "schema_version": version})
     assert (report.ok, report.mismatch) == (False, "schema_version")
@@ -250,18 +250,18 @@ def test_an_unknown_schema_version_fails_naming_it(version: Any) -> None:
 
 
 def test_building_a_record_of_an_unknown_schema_version_is_refused() -> None:
-    with pytest.raises(InputError, match="schema version 3"):
-        build_record({**schema_2_inputs(), "schema_version": 3})
+    with pytest.raises(InputError, match="schema version 4"):
+        build_record({**schema_2_inputs(), "schema_version": 4})
 
 
 def test_an_unknown_version_fails_on_the_command_line_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "record.json"
-    path.write_bytes(canonical_json({**RECORD_2, "schema_version": 3}))
+    path.write_bytes(canonical_json({**RECORD_2, "schema_version": 4}))
     done = subprocess.run([sys.executable, "-m", "voting", "verify", str(path)], cwd=REPO,
                           capture_output=True, text=True, encoding="utf-8", timeout=60,
                           check=False)
     assert done.returncode == 1
-    assert "MISMATCH at schema_version" in done.stderr and "schema version 3" in done.stderr
+    assert "MISMATCH at schema_version" in done.stderr and "schema version 4" in done.stderr
 
 
 def test_the_worked_example_in_the_record_format_document_verifies() -> None:

@@ -13,7 +13,7 @@ from grantpanel import verifier
 from grantpanel.extensions import db
 from grantpanel.lifecycle import STATES
 from grantpanel.public import bp
-from grantpanel.services import publication
+from grantpanel.services import publication, stages
 
 
 @bp.route("/")
@@ -44,6 +44,7 @@ def round_page(round_id: int) -> ResponseReturnValue:
             state=STATES[rnd.state],
             involvement_name=name,
             involvement_meaning=meaning,
+            stage_sentences=stages.describe(stages.declared_stages(rnd)),
         )
     view = publication.outcome_view(publication.load_record(pr))
     previous = (

@@ -107,9 +107,11 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from grantpanel import charts
     from grantpanel.presenters import register
 
     register(app)
+    charts.register(app)  # SVG charts on staff, public and meeting pages alike
 
 
 def register_commands(app: Flask) -> None:

@@ -8,7 +8,6 @@ member of another round learns nothing, not even whether the round exists).
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, request, url_for
-from flask.blueprints import BlueprintSetupState
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -32,15 +31,6 @@ def _guard() -> Response | None:
     if rnd is None or not meeting.may_view(current_user, rnd):
         abort(403)
     return None
-
-
-@bp.record_once
-def _template_helpers(state: BlueprintSetupState) -> None:
-    # The charts are drawn on staff, public and meeting pages alike; registered once here so
-    # the app factory only registers this blueprint (see /tmp/notes/e-requests.md).
-    from grantpanel import charts
-
-    charts.register(state.app)
 
 
 from grantpanel.meeting import routes  # noqa: E402,F401

@@ -130,6 +130,9 @@ def _tasks(m: Membership) -> list[dict[str, object]]:
     if conflicts.needs_conflict_check(m):
         return []  # the conflicts check comes first (the home page says so)
     out: list[dict[str, object]] = []
+    if lc.rescoring and stages.stage(rnd, StageKind.CONSENSUS) is not None:
+        out.append({"kind": "meeting", "left": 0, "total": 0,
+                    "link": url_for("meeting.view", round_id=rnd.id)})
     if lc.rescoring and scoring.rescore_declared(rnd):
         items = scoring.rescore_queue(m)
         done, total = scoring.progress(items)

@@ -253,6 +253,29 @@ def test_home_and_queue_show_the_flagged_applications_to_score_again(
     assert rescore_url(rnd, 3) not in queue  # not flagged
 
 
+def test_home_and_queue_link_to_the_meeting_view_while_the_panel_talks(
+    app: Flask, login_as: Login, fixed: dict[str, list[str]]
+) -> None:
+    rnd, m = _rescoring_world(fixed)
+    client = login_as(m.user)
+    meeting = f"/meeting/rounds/{rnd.id}"
+    for url in ("/panel/", f"/panel/rounds/{rnd.id}/"):
+        text = page(client.get(url))
+        assert "See the applications to talk about" in text and f'href="{meeting}' in text
+    assert client.get(meeting).status_code == 200
+
+
+def test_staff_round_pages_link_to_the_meeting_view_only_with_a_consensus_stage(
+    app: Flask, login_as: Login
+) -> None:
+    with_consensus = stage_round(RoundState.OPEN, [SCORES, CONSENSUS, FUNDING])
+    without = stage_round(RoundState.OPEN, [SCORES, FUNDING])
+    client = login_as(make_user(role="staff"))
+    assert f"/meeting/rounds/{with_consensus.id}" in page(
+        client.get(f"/staff/rounds/{with_consensus.id}/progress"))
+    assert "/meeting/rounds/" not in page(client.get(f"/staff/rounds/{without.id}/progress"))
+
+
 def test_stage_two_sheet_starts_from_stage_one_and_shows_it_for_reference(
     app: Flask, login_as: Login, fixed: dict[str, list[str]]
 ) -> None:

@@ -143,8 +143,9 @@ schema 1 (:mod:`voting.panel`) hold unless a rule below changes them.
    ``Cost_Sat``).  ``utilities: "scores"``: voters are the panel members, utility the
    member's counted sheet total on the application (schema-1 rule 1; conflicts and missing
    sheets give 0, negative totals count as 0).  ``completion: "add1"``: each voter's share
-   is raised by :data:`ADD1_INCREMENT` minor units at a time until the outcome is
-   exhaustive or would overspend (pabutools ``voter_budget_increment``); ``"none"``: plain
+   is raised by :data:`ADD1_INCREMENT` minor units at a time, rerunning MES each time, while
+   the outcome still fits the budget; the last outcome that fits is kept (Pabulib's
+   ``equalshares/add1``; see :func:`voting.budget.equal_shares`); ``"none"``: plain
    MES.  Floats inside MES follow :data:`voting.budget.MES_TOLERANCE`; only the selection
    is published.  ``skipped`` is empty and ``line_after_rank`` null.
    *Partial lottery* (``lottery: true``, in-order only): fund down the final order; take

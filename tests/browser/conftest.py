@@ -9,7 +9,9 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -102,8 +104,41 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     return list(results.response["violations"])
 
 
-def check_accessibility(page: Any) -> None:
-    """Assert no WCAG 2.2 A/AA violation at 360 px and 1280 px wide, then restore the width."""
+STATIC = Path(__file__).resolve().parents[2] / "grantpanel" / "static"
+
+
+def _serve_static_from_disk(route: Any) -> None:
+    """Answer a twin page's request for a static file from the source tree; refuse the rest."""
+    path = urlsplit(route.request.url).path
+    name = path.removeprefix("/static/")
+    file = (STATIC / name).resolve()
+    if path.startswith("/static/") and file.is_file() and STATIC in file.parents:
+        types = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
+        route.fulfill(body=file.read_bytes(), content_type=types.get(file.suffix, "application/octet-stream"))
+    else:
+        route.abort()
+
+
+def check_accessibility(page: Any, *, javascript: bool = True) -> None:
+    """Assert no WCAG 2.2 A/AA violation at 360 px and 1280 px wide, then restore the width.
+
+    axe is a script, so a page in a context with JavaScript switched off
+    (``javascript=False``) is scanned as a twin: its exact HTML, with its stylesheets, loaded
+    into a fresh page of a JavaScript-enabled context (a page shown after a POST cannot be
+    fetched again, so its HTML is copied, not its address)."""
+    if not javascript:
+        html = page.content()
+        base = f'<base href="{page.url}">'
+        html = html.replace("<head>", "<head>" + base, 1) if "<head>" in html else base + html
+        context = page.context.browser.new_context(viewport=page.viewport_size)
+        context.route("**/*", _serve_static_from_disk)  # the twin never calls the server
+        try:
+            twin = context.new_page()
+            twin.set_content(html, wait_until="load")
+            check_accessibility(twin)
+        finally:
+            context.close()
+        return
     original = page.viewport_size
     problems = []
     for width in WIDTHS:

@@ -19,6 +19,7 @@ project indices in the order they were funded and whose ``rounds`` explain each 
 
 from __future__ import annotations
 
+import heapq
 import math
 import numbers
 from collections.abc import Sequence
@@ -454,27 +455,24 @@ def _mes_run(data: _MESInput, per_voter: float, budget: int) -> _MESRun:
                     note=f"Project {j} costs nothing and has supporters, so it is funded."))
             else:
                 alive.append(j)
-    stale = np.full(data.n_projects, np.inf)
-    for j in alive:
-        stale[j] = costs[j] / data.total_util[j]
+    # Lazy evaluation: a project's last price is a lower bound on its next one (budgets only
+    # fall), so projects are taken in order of (last price, index) from a heap and evaluated
+    # until the next bound exceeds the best price found this round.
+    heap = [(float(costs[j] / data.total_util[j]), j) for j in alive]
+    heapq.heapify(heap)
     snap = per_voter * 1e-12
-    while alive:
-        alive.sort(key=lambda k: (stale[k], k))
+    while heap:
         best = math.inf
         evaluated: dict[int, float] = {}
         removed: list[int] = []
-        for j in alive:
-            if stale[j] > best * (1.0 + MES_TOLERANCE):
-                break
+        while heap and heap[0][0] <= best * (1.0 + MES_TOLERANCE):
+            _, j = heapq.heappop(heap)
             price = _mes_price(data, j, budgets)
             if price is None:
                 removed.append(j)
                 continue
-            stale[j] = price
             evaluated[j] = float(price)
             best = min(best, price)
-        for j in removed:
-            alive.remove(j)
         if not evaluated:
             if removed:
                 rounds.append(CountRound(
@@ -491,7 +489,9 @@ def _mes_run(data: _MESInput, per_voter: float, budget: int) -> _MESRun:
         new = b - rho * u
         new[new < snap] = 0.0
         budgets[idx] = new
-        alive.remove(pick)
+        for j, price in evaluated.items():
+            if j != pick:
+                heapq.heappush(heap, (price, j))
         selected.append(pick)
         rho_of[pick] = rho
         spent += int(costs[pick])

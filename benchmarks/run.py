@@ -404,6 +404,17 @@ def scale_section(quick: bool, args: list[str]) -> int:
                                                    postgres=imports.postgres_url(args)))
 
 
+def stages_section(quick: bool, args: list[str]) -> int:
+    """Every decision stage switched on (``benchmarks/stages.py``): deciding and verifying a
+    round of 1,000 applications x 100 members, and the record's size; its own table and
+    ``results/stages-latest.json``. Skipped with ``--skip-stages``."""
+    from benchmarks import stages
+
+    if "--skip-stages" in args:
+        return 0
+    return _guarded("stages", lambda: stages.section(quick=quick))
+
+
 def _guarded(name: str, run: Callable[[], int]) -> int:
     """Run one section; an error is reported (and fails the run) without hiding the others'."""
     try:
@@ -444,7 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     web_status = web_section(quick)
     imports_status = imports_section(quick, args)
     scale_status = scale_section(quick, args)
-    sections_ok = web_status == 0 == imports_status == scale_status
+    stages_status = stages_section(quick, args)
+    sections_ok = web_status == 0 == imports_status == scale_status == stages_status
     return 0 if all(r.passed is not False for r in rows) and sections_ok else 1
 
 

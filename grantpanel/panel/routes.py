@@ -280,17 +280,17 @@ def round_queue(round_id: int) -> ResponseReturnValue:
     m = _membership(round_id)
     if conflicts.needs_conflict_check(m):
         return redirect(url_for("panel.check_conflicts", round_id=round_id))
-    items = scoring.queue(m)
-    submitted, total = scoring.progress(items)
+    listing = scoring.queue_page(m, request.args.get("page", 1, type=int) or 1)
     rescore_items = scoring.rescore_queue(m)
     rescored, rescore_total = scoring.progress(rescore_items)
     return render_template(
         "panel/queue.html",
         membership=m,
         round=m.round,
-        items=items,
-        submitted=submitted,
-        total=total,
+        items=listing.items,
+        listing=listing,
+        submitted=listing.submitted,
+        total=listing.total,
         rescore_items=rescore_items,
         rescored=rescored,
         rescore_total=rescore_total,

@@ -36,12 +36,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from grantpanel.extensions import db
 from grantpanel.i18n import _, _l, ngettext
-from grantpanel.models import Application, Criterion, Membership, Round, ScoreSheet, User, utcnow
+from grantpanel.models import (
+    Application,
+    Conflict,
+    Criterion,
+    Membership,
+    Round,
+    ScoreSheet,
+    User,
+    utcnow,
+)
 from grantpanel.services import audit, locks, stages
 from grantpanel.services.conflicts import (
     conflicted_application_ids,
@@ -142,6 +151,70 @@ def queue(membership: Membership, *, stage: int = 1) -> list[QueueItem]:
         for a in eligible_applications(membership)
         if a.id not in conflicted
     ]
+
+
+#: Applications per page of a member's queue.
+QUEUE_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of a member's queue, with the counts for the whole queue (``page`` from 1)."""
+
+    items: list[QueueItem]
+    page: int
+    pages: int
+    total: int
+    submitted: int
+
+
+def _queue_query(membership: Membership) -> Any:
+    """The member's applications (eligible, not conflicted), in reference order."""
+    return (
+        select(Application)
+        .where(
+            Application.round_id == membership.round_id,
+            Application.eligible.is_(True),
+            ~exists().where(
+                Conflict.membership_id == membership.id,
+                Conflict.application_id == Application.id,
+            ),
+        )
+        .order_by(Application.reference, Application.id)
+    )
+
+
+def queue_page(membership: Membership, page: int = 1, *, stage: int = 1,
+               per_page: int | None = None) -> QueuePage:
+    """Page ``page`` of :func:`queue` (clamped to the pages there are; ``per_page`` defaults
+    to :data:`QUEUE_PAGE_SIZE`), counted in SQL: the work per page view is one page of rows
+    and two counts, however long the queue is."""
+    per_page = per_page or QUEUE_PAGE_SIZE
+    base = _queue_query(membership)
+    total = db.session.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
+    apps = base.order_by(None).subquery()
+    submitted = db.session.scalar(
+        select(func.count(ScoreSheet.id))
+        .join(apps, apps.c.id == ScoreSheet.application_id)
+        .where(and_(ScoreSheet.membership_id == membership.id, ScoreSheet.stage == stage,
+                    ScoreSheet.status == SheetStatus.SUBMITTED))
+    ) or 0
+    total = total or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = list(db.session.scalars(base.offset((page - 1) * per_page).limit(per_page)))
+    sheets = {
+        s.application_id: s
+        for s in db.session.scalars(
+            select(ScoreSheet).where(
+                ScoreSheet.membership_id == membership.id, ScoreSheet.stage == stage,
+                ScoreSheet.application_id.in_([a.id for a in rows]),
+            )
+        )
+    } if rows else {}
+    items = [QueueItem(application=a, status=_status(sheets.get(a.id)), sheet=sheets.get(a.id))
+             for a in rows]
+    return QueuePage(items=items, page=page, pages=pages, total=total, submitted=submitted)
 
 
 def rescore_queue(membership: Membership) -> list[QueueItem]:

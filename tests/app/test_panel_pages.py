@@ -493,3 +493,52 @@ def test_an_application_from_another_round_is_not_found(app: Flask, login_as: Lo
     db.session.commit()
     url = f"/panel/rounds/{rnd.id}/applications/{other.applications[0].id}"
     assert login_as(member.user).get(url).status_code == 404
+
+
+def test_a_long_queue_is_shown_a_page_at_a_time_with_counts_for_the_whole_queue(
+    app: Flask, login_as: Login, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scoring, "QUEUE_PAGE_SIZE", 2)
+    rnd = make_round(applications=5, state="open")
+    member = checked_member(rnd)
+    apps = sorted(rnd.applications, key=lambda a: a.reference)
+    db.session.add(Conflict(membership_id=member.id, application_id=apps[1].id,
+                            category="family", declared_by_id=member.user_id))
+    db.session.commit()
+    client = login_as(member.user)
+    post_scores(client, rnd, score_form(rnd, ["2", "5"], submit_scores="Submit my scores"),
+                index=4)
+    url = f"/panel/rounds/{rnd.id}/"
+
+    first = client.get(url).get_data(as_text=True)
+    assert "1 of 4 submitted" in first and "Page 1 of 2" in first
+    assert f'href="{app_url(rnd, 0)}"' in first and f'href="{app_url(rnd, 2)}"' in first
+    assert f'href="{app_url(rnd, 3)}"' not in first and f'href="{app_url(rnd, 1)}"' not in first
+    assert f'href="{url}?page=2#applications"' in first and "Previous page" not in first
+
+    second = client.get(url + "?page=2").get_data(as_text=True)
+    assert f'href="{app_url(rnd, 3)}"' in second and f'href="{app_url(rnd, 4)}"' in second
+    assert "Page 2 of 2" in second and "Previous page" in second and "Next page" not in second
+    assert "1 of 4 submitted" in second
+
+    # Odd page numbers are read as the nearest page there is, never an error.
+    for odd in ("0", "-3", "99999999999999999999", "two", ""):
+        resp = client.get(f"{url}?page={odd}")
+        assert resp.status_code == 200
+        assert ("Page 2 of 2" if odd.startswith("9") else "Page 1 of 2") in resp.get_data(
+            as_text=True)
+
+
+def test_queue_page_matches_the_whole_queue(app: Flask) -> None:
+    rnd = make_round(applications=7, state="open")
+    member = checked_member(rnd)
+    apps = sorted(rnd.applications, key=lambda a: a.reference)
+    apps[2].eligible = False
+    db.session.add(Conflict(membership_id=member.id, application_id=apps[5].id,
+                            category="family", declared_by_id=member.user_id))
+    db.session.commit()
+    whole = scoring.queue(member)
+    pages = [scoring.queue_page(member, n, per_page=2) for n in (1, 2, 3)]
+    assert [i.application.id for p in pages for i in p.items] == [
+        i.application.id for i in whole]
+    assert {(p.total, p.pages) for p in pages} == {(5, 3)}

@@ -177,7 +177,7 @@ schema 1 (:mod:`voting.panel`) hold unless a rule below changes them.
    none); every other ranked method accepting the same ballots (ranked ballots: irv, stv,
    schulze, borda, ranked-pairs; stv only with seats), with the same ballots (ids no longer
    shortlisted are dropped from them); the other funding rule (``equal-shares`` with
-   approvals when the ranked stage is approval voting, else scores, completion ``add1``;
+   approvals when the ranked stage is approval voting, else scores, completion ``none``;
    or ``in-order`` with the stage's fit rule, without lottery).  Alternatives that cannot
    run are left out.  Each gives ``{"change": "aggregation=median", "funded": [ids in
    funding order], "same": set equal to the decision's}``; ``depends`` lists (in
@@ -489,6 +489,9 @@ class _Round:
     stage1: Mapping[str, tuple[Fraction, ...]]  # app -> non-conflicted stage-1 totals
     objections: frozenset[str]  # apps with a non-conflicted stage-1 objection
     stage2: Mapping[str, int]  # app -> non-conflicted stage-2 sheets
+    # Equal-shares winners by exact input (utility, completion, matrix, amounts, budget), so
+    # a sensitivity alternative that gives the method the same input does not run it again.
+    mes_winners: dict[tuple[Any, ...], list[int]] = field(default_factory=dict, compare=False)
 
     def stage(self, kind: str) -> dict[str, Any] | None:
         return next((s for s in self.stages if s["kind"] == kind), None)
@@ -990,9 +993,12 @@ def _fund(rnd: _Round, stage: Mapping[str, Any], scored: _Scored, final: list[st
             winners: list[int] = []
         else:
             completion = None if stage["completion"] == "none" else stage["completion"]
-            result = equal_shares(matrix, amounts, budget, utility=utility,
-                                  completion=completion, increment=ADD1_INCREMENT)
-            winners = [int(j) for j in result.winners]
+            key = (utility, completion, matrix.shape, matrix.tobytes(), tuple(amounts), budget)
+            if key not in rnd.mes_winners:
+                result = equal_shares(matrix, amounts, budget, utility=utility,
+                                      completion=completion, increment=ADD1_INCREMENT)
+                rnd.mes_winners[key] = [int(j) for j in result.winners]
+            winners = list(rnd.mes_winners[key])
         funded = [final[j] for j in winners]
         spent = sum(rnd.apps[a].amount for a in funded)
         return _Funding(funded, [], None, spent, budget - spent, None, None, None)
@@ -1126,7 +1132,7 @@ def _alternatives(rnd: _Round) -> list[tuple[str, list[dict[str, Any]]]]:
         approvals = ranked_at is not None and stages[ranked_at]["method"] == "approval"
         chain[funding_at] = {**funding, "rule": "equal-shares", "fit_rule": "skip",
                              "utilities": "approvals" if approvals else "scores",
-                             "completion": "add1", "lottery": False}
+                             "completion": "none", "lottery": False}
         out.append(("rule=equal-shares", chain))
     else:
         chain[funding_at] = {**funding, "rule": "in-order", "utilities": None,

@@ -440,7 +440,7 @@ TAMPERS = [
      "outputs.consent.passed"),
     ("3", _set("outputs.sensitivity[6].same", True), "outputs.sensitivity[6].same",
      "outputs.sensitivity[6].same"),
-    ("3", _set("outputs.depends", ["A-004"]), "outputs.depends", "outputs.depends"),
+    ("3", _set("outputs.depends", ["A-002"]), "outputs.depends", "outputs.depends"),
     ("3", _set("outputs.stages", ["scores", "funding"]), "outputs.stages[1]",
      "outputs.stages[1]"),
     ("3", _set("outputs.after_close[0].sheet_withdrawn", False),

@@ -22,6 +22,7 @@
 ``HSTS`` ``on`` or ``off``: send Strict-Transport-Security (default: on in production).
 ``RETENTION_DAYS`` Days after a round is published before ``grantpanel retention`` erases
                   its panel members' and applicants' personal data (default 365; 0 = keep).
+``PAGE_CACHE_SIZE`` Published outcome pages each worker keeps rendered (default 32; 0 = off).
 """
 
 from __future__ import annotations
@@ -128,6 +129,8 @@ class Config:
         # The most applications one import through the web may hold (so it finishes well
         # inside a web worker's timeout); `grantpanel import-applications` has no limit.
         self.IMPORT_MAX_ROWS = _whole_number("IMPORT_MAX_ROWS", 20_000, minimum=1)
+        # Published outcome pages kept rendered per worker (grantpanel/services/page_cache.py).
+        self.PAGE_CACHE_SIZE = _whole_number("PAGE_CACHE_SIZE", 32, minimum=0)
         self.WTF_CSRF_TIME_LIMIT = None  # a slow reader must not lose a long score sheet
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         # Names this app's counts in a Redis shared with other apps (or test runs).

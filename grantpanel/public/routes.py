@@ -11,9 +11,10 @@ from flask.typing import ResponseReturnValue
 
 from grantpanel import verifier
 from grantpanel.extensions import db
+from grantpanel.i18n import locale_code
 from grantpanel.lifecycle import STATES
 from grantpanel.public import bp
-from grantpanel.services import publication, stages
+from grantpanel.services import page_cache, publication, stages
 
 
 @bp.route("/")
@@ -46,23 +47,28 @@ def round_page(round_id: int) -> ResponseReturnValue:
             involvement_meaning=meaning,
             stage_sentences=stages.describe(stages.declared_stages(rnd)),
         )
-    view = publication.outcome_view(publication.load_record(pr))
-    previous = (
-        publication.record_by_digest(view.previous_digest) if view.previous_digest else None
-    )
-    return render_template(
-        "public/outcome.html",
-        rnd=rnd,
-        pr=pr,
-        v=view,
-        previous=previous,
-        filename=record_filename(round_id),
-        tie_labels=publication.TIE_BREAK_LABELS,
-        verifier_name=verifier.FILENAME,
-        verifier_sha256=verifier.verifier_digest(),
-        seed_check_command=seed_check_command,
-        digest_check_command=digest_check_command,
-    )
+    def render_content() -> str:
+        view = publication.outcome_view(publication.load_record(pr))
+        previous = (
+            publication.record_by_digest(view.previous_digest) if view.previous_digest else None
+        )
+        return render_template(
+            "public/_outcome_content.html",
+            rnd=rnd,
+            pr=pr,
+            v=view,
+            previous=previous,
+            filename=record_filename(round_id),
+            tie_labels=publication.TIE_BREAK_LABELS,
+            verifier_name=verifier.FILENAME,
+            verifier_sha256=verifier.verifier_digest(),
+            seed_check_command=seed_check_command,
+            digest_check_command=digest_check_command,
+        )
+
+    # The record never changes once published, so its page is rendered once per language.
+    content = page_cache.cached(("outcome", round_id, pr.digest, locale_code()), render_content)
+    return render_template("public/outcome.html", title_name=rnd.name, content=content)
 
 
 def seed_check_command(seed: str) -> str:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from grantpanel.extensions import db
+from grantpanel.models import User
 from grantpanel.services import publication
 from tests.app.record_builders import PRIVATE_STRINGS, digest_of, make_published_round
-from tests.builders import make_round
+from tests.builders import make_round, make_user
 
 
 def test_index_lists_published_rounds_with_total_funded(client: FlaskClient) -> None:
@@ -151,3 +155,47 @@ def test_method_paragraph_comes_from_the_voting_registry_when_it_has_one(
         voting.registry, "METHODS", {"scores": SimpleNamespace(explanation="Plain words.")}
     )
     assert publication.method_explanation(rules) == "Plain words."
+
+
+def test_outcome_page_content_is_rendered_once_per_record_and_the_frame_per_visitor(
+    app: Flask, client: FlaskClient, login_as: Callable[[User], FlaskClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rnd, pr = make_published_round()
+    calls: list[str] = []
+    real = publication.outcome_view
+
+    def counting(record: Any) -> Any:
+        calls.append(record["digest"])
+        return real(record)
+
+    monkeypatch.setattr(publication, "outcome_view", counting)
+    anonymous = client.get(f"/rounds/{rnd.id}").get_data(as_text=True)
+    assert client.get(f"/rounds/{rnd.id}").get_data(as_text=True) == anonymous
+    assert calls == [pr.digest]  # the second visit was served from the cache
+
+    staff = login_as(make_user(role="staff")).get(f"/rounds/{rnd.id}").get_data(as_text=True)
+    assert calls == [pr.digest]
+    assert "Sign out" in staff and "Sign out" not in anonymous  # the frame is per visitor
+    assert pr.digest in staff and "<title>" in staff and rnd.name in staff
+
+
+def test_outcome_page_cache_keeps_at_most_its_size_and_zero_turns_it_off(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from grantpanel.services.page_cache import PageCache
+
+    small = PageCache(1)
+    small.get_or_render("a", lambda: "<p>a</p>")
+    small.get_or_render("b", lambda: "<p>b</p>")
+    assert len(small) == 1 and small.get_or_render("b", lambda: "x") == "<p>b</p>"
+    assert small.get_or_render("a", lambda: "<p>new a</p>") == "<p>new a</p>"
+
+    app.extensions["page_cache"] = PageCache(0)
+    rnd, _ = make_published_round()
+    calls: list[int] = []
+    real = publication.outcome_view
+    monkeypatch.setattr(publication, "outcome_view", lambda r: calls.append(1) or real(r))
+    client.get(f"/rounds/{rnd.id}")
+    client.get(f"/rounds/{rnd.id}")
+    assert len(calls) == 2

@@ -486,14 +486,13 @@ def submitted(round_id: int, application_id: int) -> ResponseReturnValue:
     sheet = scoring.sheet_for(m, a)
     if sheet is None or sheet.status != SheetStatus.SUBMITTED:
         return redirect(url_for("panel.application", round_id=round_id, application_id=a.id))
-    items = scoring.queue(m)
-    done, total = scoring.progress(items)
+    done, total = scoring.queue_progress(m)
     return render_template(
         "panel/submitted.html",
         membership=m,
         round=m.round,
         application=a,
-        next_application=scoring.next_to_score(items, a),
+        next_application=scoring.next_to_score(m, a),
         submitted=done,
         total=total,
     )

@@ -36,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from grantpanel.extensions import db
@@ -184,6 +184,19 @@ def _queue_query(membership: Membership) -> Any:
     )
 
 
+def queue_progress(membership: Membership, *, stage: int = 1) -> tuple[int, int]:
+    """``(submitted, total)`` for the member's whole queue, counted in SQL (two counts)."""
+    apps = _queue_query(membership).order_by(None).subquery()
+    total = db.session.scalar(select(func.count()).select_from(apps)) or 0
+    submitted = db.session.scalar(
+        select(func.count(ScoreSheet.id))
+        .join(apps, apps.c.id == ScoreSheet.application_id)
+        .where(and_(ScoreSheet.membership_id == membership.id, ScoreSheet.stage == stage,
+                    ScoreSheet.status == SheetStatus.SUBMITTED))
+    ) or 0
+    return submitted, total
+
+
 def queue_page(membership: Membership, page: int = 1, *, stage: int = 1,
                per_page: int | None = None) -> QueuePage:
     """Page ``page`` of :func:`queue` (clamped to the pages there are; ``per_page`` defaults
@@ -191,15 +204,7 @@ def queue_page(membership: Membership, page: int = 1, *, stage: int = 1,
     and two counts, however long the queue is."""
     per_page = per_page or QUEUE_PAGE_SIZE
     base = _queue_query(membership)
-    total = db.session.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
-    apps = base.order_by(None).subquery()
-    submitted = db.session.scalar(
-        select(func.count(ScoreSheet.id))
-        .join(apps, apps.c.id == ScoreSheet.application_id)
-        .where(and_(ScoreSheet.membership_id == membership.id, ScoreSheet.stage == stage,
-                    ScoreSheet.status == SheetStatus.SUBMITTED))
-    ) or 0
-    total = total or 0
+    submitted, total = queue_progress(membership, stage=stage)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     rows = list(db.session.scalars(base.offset((page - 1) * per_page).limit(per_page)))
@@ -234,14 +239,23 @@ def progress(items: list[QueueItem]) -> tuple[int, int]:
     return sum(1 for i in items if i.status == SUBMITTED), len(items)
 
 
-def next_to_score(items: list[QueueItem], after: Application) -> Application | None:
-    """The next application in the queue (after ``after``) that is not yet submitted."""
-    ids = [i.application.id for i in items]
-    start = ids.index(after.id) + 1 if after.id in ids else 0
-    for item in items[start:] + items[:start]:
-        if item.status != SUBMITTED and item.application.id != after.id:
-            return item.application
-    return None
+def next_to_score(membership: Membership, after: Application) -> Application | None:
+    """The next application in the member's queue after ``after`` (in reference order,
+    going round to the start) that they have not yet submitted: one or two small queries,
+    however long the queue."""
+    base = _queue_query(membership).where(
+        Application.id != after.id,
+        ~exists().where(
+            ScoreSheet.membership_id == membership.id,
+            ScoreSheet.application_id == Application.id,
+            ScoreSheet.stage == 1,
+            ScoreSheet.status == SheetStatus.SUBMITTED,
+        ),
+    )
+    later = or_(Application.reference > after.reference,
+                and_(Application.reference == after.reference, Application.id > after.id))
+    found = db.session.scalars(base.where(later).limit(1)).first()
+    return found if found is not None else db.session.scalars(base.limit(1)).first()
 
 
 def check_can_open(membership: Membership, application: Application) -> None:

@@ -542,3 +542,30 @@ def test_queue_page_matches_the_whole_queue(app: Flask) -> None:
     assert [i.application.id for p in pages for i in p.items] == [
         i.application.id for i in whole]
     assert {(p.total, p.pages) for p in pages} == {(5, 3)}
+
+
+def test_next_to_score_goes_on_in_reference_order_round_to_the_start(app: Flask) -> None:
+    from grantpanel.models import ScoreSheet
+
+    rnd = make_round(applications=5, state="open")
+    member = checked_member(rnd)
+    a = sorted(rnd.applications, key=lambda x: x.reference)
+    db.session.add(Conflict(membership_id=member.id, application_id=a[1].id,
+                            category="family", declared_by_id=member.user_id))
+    db.session.add(ScoreSheet(membership_id=member.id, application_id=a[3].id, stage=1,
+                              status="submitted", scores={}, submitted_at=utcnow()))
+    db.session.add(ScoreSheet(membership_id=member.id, application_id=a[4].id, stage=1,
+                              status="draft", scores={}))
+    db.session.commit()
+    assert scoring.next_to_score(member, a[2]) == a[4]  # a[3] is submitted; a draft is not
+    assert scoring.next_to_score(member, a[4]) == a[0]  # round to the start
+    assert scoring.next_to_score(member, a[0]) == a[2]  # a[1] is conflicted
+    assert scoring.queue_progress(member) == (1, 4)
+    for x in (a[0], a[2]):
+        db.session.add(ScoreSheet(membership_id=member.id, application_id=x.id, stage=1,
+                                  status="submitted", scores={}, submitted_at=utcnow()))
+    draft = db.session.scalars(select(ScoreSheet).where(
+        ScoreSheet.application_id == a[4].id)).one()
+    draft.status = "submitted"
+    db.session.commit()
+    assert scoring.next_to_score(member, a[0]) is None

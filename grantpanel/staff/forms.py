@@ -563,6 +563,17 @@ def build_decide_form(rows: list[dict[str, Any]], formdata: Any = None) -> Flask
                         )
                     )
                     ok = False
+                elif action == "keep" and reason:
+                    # Never drop what was typed: a reason only goes with a change.
+                    self[f"action_{i}"].errors.append(
+                        _(
+                            "You wrote a reason for %(application)s but left its decision "
+                            "as it was counted. Choose the change the reason is for, or "
+                            "delete the reason.",
+                            application=row["id"],
+                        )
+                    )
+                    ok = False
             return ok
 
     for i, row in enumerate(rows):

@@ -106,6 +106,22 @@ def test_an_override_needs_a_written_reason(app: Flask, staff: User, login_as: L
     assert rnd.state == "closed"
 
 
+def test_a_reason_typed_while_the_decision_is_kept_is_not_dropped(
+    app: Flask, staff: User, login_as: Login
+) -> None:
+    rnd = _scored_round()
+    client = login_as(staff)
+    url = f"/staff/rounds/{rnd.id}/count"
+    resp = post_form(client, url, {"action_2": "keep", "reason_2": "Strong local support."})
+    assert resp.status_code == 400
+    page = text(resp)
+    assert "You wrote a reason for A-003 but left its decision as it was counted" in page
+    assert 'value="Strong local support."' in page  # the typing is kept
+    db.session.refresh(rnd)
+    assert rnd.state == "closed"
+    assert db.session.scalars(select(Decision)).first() is None
+
+
 def test_staff_override_with_a_reason_and_the_reason_is_shown(
     app: Flask, staff: User, login_as: Login
 ) -> None:

@@ -109,9 +109,11 @@ def register_security_headers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from grantpanel import charts
     from grantpanel.presenters import register
+    from grantpanel.services import meeting
 
     register(app)
     charts.register(app)  # SVG charts on staff, public and meeting pages alike
+    app.add_template_global(meeting.declared, "has_meeting_view")  # the staff round menu
 
 
 def register_commands(app: Flask) -> None:

@@ -42,7 +42,15 @@ from grantpanel.panel.forms import (
     conflicts_form_class,
     score_sheet_class,
 )
-from grantpanel.services import ballots, conflicts, consent, counting, scoring, stages
+from grantpanel.services import (
+    ballots,
+    conflicts,
+    consent,
+    counting,
+    meeting,
+    scoring,
+    stages,
+)
 from grantpanel.vocabulary import BallotStatus, ConsentPosition, QueueStatus, SheetStatus, StageKind
 
 STATUS_TAGS = {k.value: k.tag for k in QueueStatus}  # see grantpanel.vocabulary
@@ -125,12 +133,13 @@ def _tasks(m: Membership) -> list[dict[str, object]]:
     with its link, a call to action and how much is left (``left``)."""
     rnd = m.round
     lc = rnd.lifecycle
-    if not (lc.rescoring or lc.accepts_ballots or lc.accepts_consents):
+    meeting_on = meeting.under_way(rnd)
+    if not (meeting_on or lc.rescoring or lc.accepts_ballots or lc.accepts_consents):
         return []
     if conflicts.needs_conflict_check(m):
         return []  # the conflicts check comes first (the home page says so)
     out: list[dict[str, object]] = []
-    if lc.rescoring and stages.stage(rnd, StageKind.CONSENSUS) is not None:
+    if meeting_on:
         out.append({"kind": "meeting", "left": 0, "total": 0,
                     "link": url_for("meeting.view", round_id=rnd.id)})
     if lc.rescoring and scoring.rescore_declared(rnd):

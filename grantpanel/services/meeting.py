@@ -22,7 +22,7 @@ from sqlalchemy import select
 from grantpanel.extensions import db
 from grantpanel.models import Application, Conflict, Criterion, Membership, Round, ScoreSheet, User
 from grantpanel.services import stages
-from grantpanel.vocabulary import SheetStatus
+from grantpanel.vocabulary import SheetStatus, StageKind
 
 __all__ = ["CriterionSpread", "MeetingItem", "may_view", "meeting_items", "membership_of",
            "sheet_total"]
@@ -74,6 +74,18 @@ class MeetingItem:
     @property
     def high(self) -> str | None:
         return self.totals[-1] if self.totals else None
+
+
+def declared(rnd: Round) -> bool:
+    """The round declares a consensus stage, so it has a meeting view."""
+    return stages.stage(rnd, StageKind.CONSENSUS) is not None
+
+
+def under_way(rnd: Round) -> bool:
+    """The panel may be meeting now: a consensus stage is declared, scoring has closed and the
+    decision is not yet confirmed (with or without a stage-2 re-score)."""
+    lc = rnd.lifecycle
+    return declared(rnd) and lc.counted and not lc.decided
 
 
 def membership_of(user: Any, rnd: Round) -> Membership | None:

@@ -265,6 +265,20 @@ def test_home_and_queue_link_to_the_meeting_view_while_the_panel_talks(
     assert client.get(meeting).status_code == 200
 
 
+@pytest.mark.parametrize(("state", "shown"), [
+    (RoundState.OPEN, False), (RoundState.CLOSED, True), (RoundState.DECIDED, False)])
+def test_the_meeting_link_shows_from_close_to_decision_even_without_a_re_score(
+    app: Flask, login_as: Login, state: str, shown: bool
+) -> None:
+    no_rescore = {**CONSENSUS, "rescore": False}
+    rnd = stage_round(state, [SCORES, no_rescore, FUNDING])
+    m = checked_member(rnd)
+    db.session.commit()
+    home = page(login_as(m.user).get("/panel/"))
+    assert ("See the applications to talk about" in home) is shown
+    assert (f"/meeting/rounds/{rnd.id}" in home) is shown
+
+
 def test_staff_round_pages_link_to_the_meeting_view_only_with_a_consensus_stage(
     app: Flask, login_as: Login
 ) -> None:

@@ -53,8 +53,6 @@ from grantpanel.models import (
 )
 from grantpanel.services import audit, locks, stages
 from grantpanel.services.conflicts import (
-    conflicted_application_ids,
-    eligible_applications,
     is_conflicted,
     is_unchecked,
 )
@@ -137,20 +135,25 @@ def _status(sheet: ScoreSheet | None) -> str:
 
 def queue(membership: Membership, *, stage: int = 1) -> list[QueueItem]:
     """The member's applications (eligible, not conflicted), each with its status."""
-    conflicted = conflicted_application_ids(membership)
+    return _with_status(membership, list(db.session.scalars(_queue_query(membership))), stage)
+
+
+def _with_status(membership: Membership, apps: list[Application], stage: int
+                 ) -> list[QueueItem]:
+    """``apps`` as queue items, with the member's sheet at ``stage`` for each (one query)."""
+    if not apps:
+        return []
     sheets = {
         s.application_id: s
         for s in db.session.scalars(
             select(ScoreSheet).where(
-                ScoreSheet.membership_id == membership.id, ScoreSheet.stage == stage
+                ScoreSheet.membership_id == membership.id, ScoreSheet.stage == stage,
+                ScoreSheet.application_id.in_([a.id for a in apps]),
             )
         )
     }
-    return [
-        QueueItem(application=a, status=_status(sheets.get(a.id)), sheet=sheets.get(a.id))
-        for a in eligible_applications(membership)
-        if a.id not in conflicted
-    ]
+    return [QueueItem(application=a, status=_status(sheets.get(a.id)), sheet=sheets.get(a.id))
+            for a in apps]
 
 
 #: Applications per page of a member's queue.
@@ -208,17 +211,7 @@ def queue_page(membership: Membership, page: int = 1, *, stage: int = 1,
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     rows = list(db.session.scalars(base.offset((page - 1) * per_page).limit(per_page)))
-    sheets = {
-        s.application_id: s
-        for s in db.session.scalars(
-            select(ScoreSheet).where(
-                ScoreSheet.membership_id == membership.id, ScoreSheet.stage == stage,
-                ScoreSheet.application_id.in_([a.id for a in rows]),
-            )
-        )
-    } if rows else {}
-    items = [QueueItem(application=a, status=_status(sheets.get(a.id)), sheet=sheets.get(a.id))
-             for a in rows]
+    items = _with_status(membership, rows, stage)
     return QueuePage(items=items, page=page, pages=pages, total=total, submitted=submitted)
 
 
@@ -230,7 +223,11 @@ def rescore_queue(membership: Membership) -> list[QueueItem]:
     if not rnd.lifecycle.rescoring or not rescore_declared(rnd):
         return []
     order = {ref: i for i, ref in enumerate(stages.flagged(rnd))}
-    items = [i for i in queue(membership, stage=2) if i.application.reference in order]
+    if not order:
+        return []
+    flagged = db.session.scalars(
+        _queue_query(membership).where(Application.reference.in_(list(order))))
+    items = _with_status(membership, list(flagged), 2)
     return sorted(items, key=lambda i: order[i.application.reference])
 
 

@@ -489,9 +489,6 @@ class _Round:
     stage1: Mapping[str, tuple[Fraction, ...]]  # app -> non-conflicted stage-1 totals
     objections: frozenset[str]  # apps with a non-conflicted stage-1 objection
     stage2: Mapping[str, int]  # app -> non-conflicted stage-2 sheets
-    # Equal-shares winners by exact input (utility, completion, matrix, amounts, budget), so
-    # a sensitivity alternative that gives the method the same input does not run it again.
-    mes_winners: dict[tuple[Any, ...], list[int]] = field(default_factory=dict, compare=False)
 
     def stage(self, kind: str) -> dict[str, Any] | None:
         return next((s for s in self.stages if s["kind"] == kind), None)
@@ -993,12 +990,9 @@ def _fund(rnd: _Round, stage: Mapping[str, Any], scored: _Scored, final: list[st
             winners: list[int] = []
         else:
             completion = None if stage["completion"] == "none" else stage["completion"]
-            key = (utility, completion, matrix.shape, matrix.tobytes(), tuple(amounts), budget)
-            if key not in rnd.mes_winners:
-                result = equal_shares(matrix, amounts, budget, utility=utility,
-                                      completion=completion, increment=ADD1_INCREMENT)
-                rnd.mes_winners[key] = [int(j) for j in result.winners]
-            winners = list(rnd.mes_winners[key])
+            result = equal_shares(matrix, amounts, budget, utility=utility,
+                                  completion=completion, increment=ADD1_INCREMENT)
+            winners = [int(j) for j in result.winners]
         funded = [final[j] for j in winners]
         spent = sum(rnd.apps[a].amount for a in funded)
         return _Funding(funded, [], None, spent, budget - spent, None, None, None)

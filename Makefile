@@ -52,6 +52,11 @@ bench: dev
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-# Extract every translatable string into the catalogue template (for translators).
+# Extract every translatable string into the catalogue template, bring every language's
+# catalogue up to date with it (new strings empty, changed ones marked fuzzy for review), and
+# compile the catalogues the app reads. README: "Adding a language".
+TRANSLATIONS := grantpanel/translations
 translations: dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_ngettext:1,2 --sort-by-file --add-comments=TRANSLATORS: -o grantpanel/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_ngettext:1,2 --sort-by-file --add-comments=TRANSLATORS: -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -w 100
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics

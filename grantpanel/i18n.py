@@ -12,37 +12,74 @@ catalogue (``grantpanel/translations/messages.pot``, made by ``make translations
   ``{% trans %}...{% endtrans %}``. Placeholders are named (``%(name)s``), never glued from
   fragments, so a translator can move them.
 
-English (``en_GB``) is the only language for now. Dates, times and money are formatted for the
-page's locale with Babel, in UTC.
+The page's language: the visitor's choice from the language switch on every page (kept in the
+``lang`` cookie for a year), otherwise the browser's ``Accept-Language``, otherwise English.
+Page addresses are the same in every language. Each language in :data:`LANGUAGES` has a
+catalogue in ``grantpanel/translations/<code>/LC_MESSAGES/messages.po`` (compiled to ``.mo``
+by ``make translations``); a string a catalogue lacks falls back to English. Dates, times and
+money are formatted for the page's locale with Babel, in UTC.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import Flask
+from flask import Flask, request
 from flask_babel import Babel, format_currency, format_date, format_datetime, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
 
 from grantpanel.extensions import babel
 
 __all__ = [
+    "COOKIE",
+    "DEFAULT",
     "LANGUAGES",
+    "Language",
     "N_",
     "_",
     "_l",
+    "current_language",
     "date_text",
     "datetime_text",
     "init_app",
+    "language_for",
     "locale_code",
     "money_text",
     "ngettext",
+    "remember_language",
 ]
 
-# Languages the interface is offered in (locale codes Babel understands), default first.
-LANGUAGES: tuple[str, ...] = ("en_GB",)
+
+@dataclass(frozen=True)
+class Language:
+    """A language the interface is offered in."""
+
+    code: str  # the locale code Babel and the catalogue folder use: en_GB, cy, ur
+    name: str  # the language's own name for itself, shown in the switch
+    direction: str = "ltr"  # "rtl" for right-to-left scripts
+    scope: str = "all"  # "all", or "panel": only the panel member's pages are translated
+
+    @property
+    def tag(self) -> str:
+        """The BCP 47 tag for ``lang`` and ``hreflang`` attributes: ``en-GB``, ``cy``."""
+        return self.code.replace("_", "-")
+
+
+# Languages the interface is offered in, default first. Adding one: see the README
+# ("Adding a language"); no code changes beyond a line here.
+LANGUAGES: tuple[Language, ...] = (
+    Language("en_GB", "English"),
+    Language("cy", "Cymraeg"),
+    Language("ur", "اردو", direction="rtl", scope="panel"),
+)
+BY_CODE: dict[str, Language] = {lang.code: lang for lang in LANGUAGES}
+DEFAULT = LANGUAGES[0]
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name)
@@ -50,14 +87,58 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name)
     return message
 
 
+def language_for(tag: str | None) -> Language | None:
+    """The offered language a code or tag names (``cy``, ``en-GB``, ``en``), or None."""
+    if not tag:
+        return None
+    code = tag.strip().replace("-", "_")
+    if code in BY_CODE:
+        return BY_CODE[code]
+    base = code.split("_", 1)[0].lower()
+    return next((lang for lang in LANGUAGES if lang.code.split("_", 1)[0] == base), None)
+
+
 def select_locale() -> str:
-    """The page's locale. English only until a second catalogue exists."""
-    return LANGUAGES[0]
+    """The page's locale: the remembered choice, else the browser's preference, else English."""
+    chosen = language_for(request.cookies.get(COOKIE)) if request else None
+    if chosen is not None:
+        return chosen.code
+    if request:
+        for tag, _quality in request.accept_languages:
+            found = language_for(tag)
+            if found is not None:
+                return found.code
+    return DEFAULT.code
+
+
+def current_language() -> Language:
+    """The :class:`Language` of the page being rendered."""
+    return BY_CODE.get(str(get_locale() or DEFAULT.code), DEFAULT)
 
 
 def locale_code() -> str:
     """The page's language as a BCP 47 tag for ``<html lang>`` (``en-GB``)."""
-    return str(get_locale() or LANGUAGES[0]).replace("_", "-")
+    return current_language().tag
+
+
+def remember_language(response: Response, language: Language) -> Response:
+    """Keep ``language`` as the visitor's choice (a year-long cookie, no personal data)."""
+    response.set_cookie(
+        COOKIE,
+        language.code,
+        max_age=COOKIE_MAX_AGE,
+        samesite="Lax",
+        secure=request.is_secure,
+        httponly=True,
+    )
+    return response
+
+
+def vary_on_language(response: Response) -> Response:
+    """Pages differ by language: say so to caches (the choice is a cookie or a header)."""
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response
 
 
 def date_text(value: dt.date | dt.datetime | None) -> str:
@@ -86,8 +167,11 @@ def money_text(minor: int | None, currency: str = "GBP") -> str:
 
 
 def init_app(app: Flask) -> Babel:
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", LANGUAGES[0])
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT.code)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["html_lang"] = locale_code
+    app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["languages"] = LANGUAGES
+    app.after_request(vary_on_language)
     return babel

@@ -6,12 +6,13 @@ it shows is exactly what anyone can download and verify.
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template
+from flask import Response, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from grantpanel import verifier
+from grantpanel.auth.sessions import safe_next
 from grantpanel.extensions import db
-from grantpanel.i18n import locale_code
+from grantpanel.i18n import BY_CODE, locale_code, remember_language
 from grantpanel.lifecycle import STATES
 from grantpanel.public import bp
 from grantpanel.services import page_cache, publication, stages
@@ -29,6 +30,18 @@ def index() -> ResponseReturnValue:
     ]
     in_progress = list(db.session.scalars(publication.rounds_in_progress()))
     return render_template("public/index.html", published=published, in_progress=in_progress)
+
+
+@bp.route("/language/<code>")
+def set_language(code: str) -> ResponseReturnValue:
+    """Switch the interface language and go back to the same page (its address is unchanged)."""
+    language = BY_CODE.get(code)
+    if language is None:
+        abort(404)
+    back = safe_next(request.args.get("next")) or url_for("public.index")
+    response = redirect(back, code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return remember_language(response, language)
 
 
 @bp.route("/rounds/<int:round_id>")

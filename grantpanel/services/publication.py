@@ -31,7 +31,7 @@ from sqlalchemy import Select, select
 
 from grantpanel import lifecycle
 from grantpanel.extensions import db
-from grantpanel.i18n import LANGUAGES, N_, _
+from grantpanel.i18n import DEFAULT, N_, _
 from grantpanel.models import PublishedRecord, Round
 from grantpanel.vocabulary import (
     Aggregation,
@@ -333,7 +333,7 @@ def _join(items: list[str]) -> str:
     """``A, B and C`` in the page's language (Babel's list patterns)."""
     if not items:
         return ""
-    return format_list(items, locale=str(get_locale() or LANGUAGES[0]))
+    return format_list(items, locale=str(get_locale() or DEFAULT.code))
 
 
 def outcome_view(record: dict[str, Any]) -> OutcomeView:

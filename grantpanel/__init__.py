@@ -109,10 +109,11 @@ def register_security_headers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from grantpanel import charts
     from grantpanel.presenters import register
-    from grantpanel.services import meeting
+    from grantpanel.services import content, meeting
 
     register(app)
     charts.register(app)  # SVG charts on staff, public and meeting pages alike
+    content.register(app)  # localised(obj, field): Welsh content where staff gave it
     app.add_template_global(meeting.declared, "has_meeting_view")  # the staff round menu
 
 

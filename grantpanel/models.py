@@ -45,6 +45,12 @@ from grantpanel.vocabulary import (
     column_type,
 )
 
+# Staff-typed text in another language, by language code then field name (only non-empty
+# values; a list field such as a criterion's descriptors is stored as a list). Read it with
+# ``grantpanel.services.content``; assign a new dict to change it (JSON is not mutation-tracked).
+Translations = dict[str, dict[str, Any]]
+TRANSLATIONS_TYPE = JSON(none_as_null=True)  # no translations is SQL NULL, not JSON null
+
 
 def utcnow() -> dt.datetime:
     """The current time, timezone-aware UTC (the one clock services use)."""
@@ -161,6 +167,9 @@ class Round(db.Model):  # type: ignore[name-defined]
     seed: Mapped[str | None] = mapped_column(String(64))
     seed_commitment: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Staff-typed text in other languages: {"cy": {"name": ..., "purpose": ...}}. The English
+    # columns stay the source of truth, and the only text the decision record publishes.
+    translations: Mapped[Translations | None] = mapped_column(TRANSLATIONS_TYPE)
 
     criteria: Mapped[list[Criterion]] = relationship(
         back_populates="round", order_by="Criterion.position", cascade="all, delete-orphan"
@@ -194,6 +203,8 @@ class Criterion(db.Model):  # type: ignore[name-defined]
     scale_max: Mapped[int] = mapped_column(Integer, default=5)
     # descriptors[i] describes point scale_min + i
     descriptors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # {"cy": {"name": ..., "guidance": ..., "descriptors": [...]}} (see Round.translations)
+    translations: Mapped[Translations | None] = mapped_column(TRANSLATIONS_TYPE)
 
     round: Mapped[Round] = relationship(back_populates="criteria")
 
@@ -223,6 +234,8 @@ class Application(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Set when the applicant's private details were erased (services/privacy.py).
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # {"cy": {"title": ..., "summary": ...}}: public, like the English (see Round.translations)
+    translations: Mapped[Translations | None] = mapped_column(TRANSLATIONS_TYPE)
 
     round: Mapped[Round] = relationship(back_populates="applications")
 

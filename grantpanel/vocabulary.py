@@ -345,7 +345,7 @@ class Involvement(Vocabulary):
            "published reason."),
         public_explanation=_l(
             "The panel's decision is binding. Staff checked the count and could change it only "
-            "by writing a reason, which is published below."),
+            "by writing a reason, which is published on this page."),
     )
     CO_DESIGN = "co-design", Words(
         _l("Co-design"),
@@ -353,23 +353,23 @@ class Involvement(Vocabulary):
         public_explanation=_l(
             "The panel and staff designed this round together and the panel scored the "
             "applications. Staff confirmed the decision; any change to the panel's result is "
-            "published below with its reason."),
+            "published on this page with its reason."),
     )
     ENGAGEMENT = "engagement", Words(
         _l("Engagement"),
         _l("The panel advises and staff make the decision."),
         public_explanation=_l(
             "The panel advised and staff decided. The panel's scores set the order shown here; "
-            "staff made the final decision, and any change they made is published below with "
-            "its reason."),
+            "staff made the final decision, and any change they made is published on this page "
+            "with its reason."),
     )
     CONSULTATION = "consultation", Words(
         _l("Consultation"),
         _l("Staff ask the panel for its views and then decide."),
         public_explanation=_l(
             "Staff asked the panel for its views and staff decided. The panel's scores are "
-            "shown here; any difference between them and the final decision is published below "
-            "with its reason."),
+            "shown here; any difference between them and the final decision is published on this "
+            "page with its reason."),
     )
 
     @property

@@ -29,6 +29,7 @@ from grantpanel.i18n import _, _l
 from grantpanel.models import Application, Criterion
 from grantpanel.services.conflicts import CATEGORIES, CATEGORY_LABELS, NOTE_MAX_LENGTH
 from grantpanel.services.consent import REASON_MAX_LENGTH as CONSENT_REASON_MAX_LENGTH
+from grantpanel.services.content import html, localised, localised_points
 from grantpanel.services.scoring import NOTE_MAX_LENGTH as SHEET_NOTE_MAX_LENGTH
 from grantpanel.vocabulary import ConsentPosition
 
@@ -36,7 +37,7 @@ DONT_KNOW = "dont-know"
 SHOWN_MAX_LENGTH = 100_000  # the ids of the applications shown: "12,13,14..."
 
 
-def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+def _choices(pairs: list[tuple[str, Any]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
@@ -236,21 +237,25 @@ def score_sheet_class(criteria: list[Criterion], *,
                       objection: bool = False) -> type[ScoreSheetForm]:
     """A score sheet for ``criteria``: a radio group per criterion (every point's descriptor
     as its label, and "Don't know"), a note to the panel, feedback, and two buttons; with
-    ``objection``, a strong-objection box and its reason (before the buttons).
+    ``objection``, a strong-objection box and its reason (before the buttons). Names,
+    guidance and descriptors are in the page's language where staff gave it (else English,
+    marked as such: :func:`grantpanel.services.content.localised`).
 
     Whether a score is on the scale is checked by the scoring service, so the rule lives in
     one place; the form only turns answers into numbers.
     """
     attrs: dict[str, Any] = {"criteria": list(criteria)}
     for c in criteria:
-        choices = [
-            (str(point), _("%(point)s \u2013 %(descriptor)s", point=point, descriptor=text))
-            for point, text in c.points
+        choices: list[tuple[str, Any]] = [
+            (str(point), html(_("%(point)s \u2013 %(descriptor)s"), point=point,
+                              descriptor=text))
+            for point, text in localised_points(c)
         ]
         choices.append((DONT_KNOW, _("Don't know")))
+        guidance = localised(c, "guidance")
         attrs[ScoreSheetForm.field_name(c)] = RadioField(
-            c.name,
-            description=c.guidance,
+            localised(c, "name"),
+            description=guidance if guidance else "",
             choices=_choices(choices),
             validate_choice=False,
             validators=[_answer_is_a_choice],
@@ -346,13 +351,12 @@ def ballot_form_class(applications: list[Application], *, approval: bool) -> typ
     attrs: dict[str, Any] = {"application_ids": [a.id for a in applications],
                              "approval": approval}
     for a in applications:
+        title = localised(a, "title")
         if approval:
-            attrs[f"approve_{a.id}"] = BooleanField(
-                _("I support %(title)s", title=a.title)
-            )
+            attrs[f"approve_{a.id}"] = BooleanField(html(_("I support %(title)s"), title=title))
         else:
             attrs[f"rank_{a.id}"] = StringField(
-                _("Choice number for %(title)s", title=a.title),
+                _("Choice number for %(title)s", title=title.text),
                 validators=[limit(RANK_MAX_LENGTH)],
             )
     attrs["submit_vote"] = SubmitField(_("Submit my vote"))
@@ -387,7 +391,8 @@ class ConsentForm(BaseForm):
 
     def set_applications(self, applications: list[Application]) -> None:
         self.application.choices = _choices(
-            [("", _("Choose an application")), *((str(a.id), a.title) for a in applications)]
+            [("", _("Choose an application")),
+             *((str(a.id), localised(a, "title").text) for a in applications)]
         )
 
     def application_id(self) -> int | None:

@@ -51,6 +51,7 @@ from grantpanel.services import (
     scoring,
     stages,
 )
+from grantpanel.services.content import localised
 from grantpanel.vocabulary import BallotStatus, ConsentPosition, QueueStatus, SheetStatus, StageKind
 
 STATUS_TAGS = {k.value: k.tag for k in QueueStatus}  # see grantpanel.vocabulary
@@ -398,7 +399,7 @@ def _sheet_page(round_id: int, application_id: int, *, stage: int) -> ResponseRe
             db.session.commit()
             if submit and stage == 2:
                 flash(_("Your new scores for %(title)s are submitted and will count instead of "
-                        "your first scores.", title=a.title))
+                        "your first scores.", title=localised(a, "title").text))
                 return redirect(url_for("panel.round_queue", round_id=round_id)
                                 + "#score-again")
             if submit:
@@ -539,7 +540,7 @@ def declare_conflict(round_id: int, application_id: int) -> ResponseReturnValue:
                 _(
                     "Thank you. You have stepped aside from %(title)s. It is no longer in your "
                     "list, and any scores you gave it will not count.",
-                    title=a.title,
+                    title=localised(a, "title").text,
                 )
             )
             return redirect(url_for("panel.round_queue", round_id=round_id))
@@ -641,10 +642,11 @@ def _after_ballot_save(m: Membership, ballot: Ballot, move: re.Match[str] | None
         moved = next((a for a in applications if a.id == int(move.group(2))), None)
         if moved is not None and moved.id in ballot.ranking:
             flash(_("%(title)s is now your choice number %(number)d. Your draft is saved.",
-                    title=moved.title, number=ballot.ranking.index(moved.id) + 1))
+                    title=localised(moved, "title").text,
+                    number=ballot.ranking.index(moved.id) + 1))
         elif moved is not None:
             flash(_("%(title)s no longer has a choice number. Your draft is saved.",
-                    title=moved.title))
+                    title=localised(moved, "title").text))
         return redirect(f"{url}#choice-{move.group(2)}")
     flash(_("Your draft is saved. It does not count until you submit it."))
     return redirect(url)

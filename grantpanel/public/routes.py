@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from grantpanel import verifier
 from grantpanel.auth.sessions import safe_next
 from grantpanel.extensions import db
+from grantpanel.glossary import TERMS
 from grantpanel.i18n import BY_CODE, locale_code, remember_language
 from grantpanel.lifecycle import STATES
 from grantpanel.public import bp
@@ -81,7 +82,7 @@ def round_page(round_id: int) -> ResponseReturnValue:
 
     # The record never changes once published, so its page is rendered once per language.
     content = page_cache.cached(("outcome", round_id, pr.digest, locale_code()), render_content)
-    return render_template("public/outcome.html", title_name=rnd.name, content=content)
+    return render_template("public/outcome.html", rnd=rnd, content=content)
 
 
 def seed_check_command(seed: str) -> str:
@@ -139,6 +140,11 @@ def verifier_download() -> ResponseReturnValue:
             "X-Content-SHA256": verifier.verifier_digest(),
         },
     )
+
+
+@bp.route("/words")
+def glossary() -> ResponseReturnValue:
+    return render_template("public/glossary.html", terms=TERMS)
 
 
 @bp.route("/how-decisions-are-made")

@@ -6,10 +6,11 @@ scoring closes they are fixed, because the count depends on them.
 Rules, each in one place and used by the staff form, this service and the CSV import alike:
 
 * **Fields.** One checker per field: :func:`reference_problem`, :func:`email_problem`,
-  :func:`text_field_problem` (applicant's name, title, summary, answers: a length limit and no
-  control characters, through :func:`grantpanel.textcheck.text_problem`) and
-  :func:`parse_amount`. Each returns (or raises with) a fragment of a sentence naming the
-  field, which the form turns into a sentence and the import prefixes with "Line N: ".
+  :func:`text_field_problem` (applicant's name, title, summary, answers, and the optional Welsh
+  title and summary: a length limit and no control characters, through
+  :func:`grantpanel.textcheck.text_problem`) and :func:`parse_amount`. Each returns (or raises
+  with) a fragment of a sentence naming the field, which the form turns into a sentence and the
+  import prefixes with "Line N: ".
 * **References** are unique within a round, compared without regard to case. An empty
   reference becomes the first free "A-001" style one (:class:`ReferenceAllocator`: one read of
   the round's references, then linear in the number handed out). Every change that can take a
@@ -39,7 +40,7 @@ from grantpanel import lifecycle
 from grantpanel.extensions import db
 from grantpanel.i18n import _, _l, ngettext
 from grantpanel.models import Application, Round, User
-from grantpanel.services import audit, transitions
+from grantpanel.services import audit, content, transitions
 from grantpanel.services.rounds import CURRENCY_UNITS, MoneyError, parse_money
 from grantpanel.textcheck import CONTROL_CHARACTERS, text_problem
 
@@ -71,6 +72,12 @@ CSV_COLUMNS: list[tuple[str, bool, str | LazyString]] = [
     ("amount", True, _l("Amount asked for, in pounds: 1500 or 1,500.00.")),
     ("answers", False, _l("The applicant's answers to the form questions, shown to the panel. "
                           "Up to %(most)s characters.", most=f"{MAX_ANSWERS:,}")),
+    ("title_cy", False, _l("The title in Welsh, for people reading the pages in Welsh. Left "
+                           "empty, they see the English. Up to %(most)s characters.",
+                           most=f"{MAX_TITLE:,}")),
+    ("summary_cy", False, _l("The summary in Welsh, for people reading the pages in Welsh. "
+                             "Left empty, they see the English. Up to %(most)s characters.",
+                             most=f"{MAX_SUMMARY:,}")),
 ]
 REQUIRED_COLUMNS = [name for name, required, _what in CSV_COLUMNS if required]
 KNOWN_COLUMNS = [name for name, _required, _what in CSV_COLUMNS]
@@ -203,13 +210,23 @@ def email_problem(email: str) -> str | None:
     return None
 
 
-# Free-text fields: (how a person calls the field, the most characters it may have).
+# Free-text fields, by form field and CSV column name: (how a person calls the field, the most
+# characters it may have). "<field>_cy" is the field in Welsh, with the English limit.
 TEXT_FIELDS: dict[str, tuple[str | LazyString, int]] = {
     "applicant_name": (_l("the applicant's name"), MAX_NAME),
     "title": (_l("the title"), MAX_TITLE),
     "summary": (_l("the summary"), MAX_SUMMARY),
     "answers": (_l("the answers"), MAX_ANSWERS),
+    "title_cy": (_l("the title in Welsh"), MAX_TITLE),
+    "summary_cy": (_l("the summary in Welsh"), MAX_SUMMARY),
 }
+#: An application's fields staff may also give in Welsh (optional; the English is required).
+WELSH_FIELDS = ("title", "summary")
+
+
+def welsh_name(field: str) -> str:
+    """The form field and CSV column holding ``field`` in Welsh: ``title`` -> ``title_cy``."""
+    return f"{field}_{content.WELSH}"
 
 
 def text_field_problem(name: str, value: str, *, label: str | None = None) -> str | None:
@@ -281,9 +298,11 @@ def _clean(
     summary: str,
     answers: str,
     amount: int,
+    welsh: dict[str, Any] | None = None,
     besides: Application | None = None,
 ) -> dict[str, str | None]:
-    """The values stripped and checked (the round must be locked: references are read)."""
+    """The values stripped and checked (the round must be locked: references are read).
+    ``welsh`` (title and summary in Welsh, optional) is checked with the English limits."""
     values: dict[str, str] = {
         "applicant_name": applicant_name.strip(),
         "title": title.strip(),
@@ -317,6 +336,10 @@ def _clean(
             p = text_field_problem(name, value)
             if p:
                 problems.append(as_sentence(p))
+    for name, value in (welsh or {}).items():
+        p = text_field_problem(welsh_name(name), str(value or "").strip())
+        if p:
+            problems.append(as_sentence(p))
     if email:
         p = email_problem(email)
         if p:
@@ -339,13 +362,16 @@ def add_application(
     summary: str,
     answers: str,
     amount: int,
+    welsh: dict[str, str] | None = None,
 ) -> Application:
     """Add one application; a missing reference becomes the first free "A-001" style one.
+    ``welsh`` gives the optional Welsh title and summary (see :data:`WELSH_FIELDS`).
 
     Takes the round's lock first, so concurrent adds are made one after the other.
     """
     transitions.lock(rnd)
     _require_editable(rnd)
+    welsh = {k: v for k, v in (welsh or {}).items() if k in WELSH_FIELDS}
     values = _clean(
         rnd,
         reference=reference,
@@ -355,11 +381,13 @@ def add_application(
         summary=summary,
         answers=answers,
         amount=amount,
+        welsh=welsh,
     )
     values["reference"] = values["reference"] or ReferenceAllocator(
         _references(rnd.id).values()
     ).next()
-    app = Application(round_id=rnd.id, amount=amount, **values)
+    app = Application(round_id=rnd.id, amount=amount,
+                      translations=content.with_language(None, content.WELSH, welsh), **values)
     db.session.add(app)
     db.session.flush()
     db.session.expire(rnd, ["applications"])
@@ -378,11 +406,16 @@ def update_application(
     summary: str,
     answers: str,
     amount: int,
+    welsh: dict[str, str] | None = None,
 ) -> list[str]:
-    """Change an application's details; returns the names of the fields that changed."""
+    """Change an application's details; returns the names of the fields that changed
+    (``translations`` when the Welsh changed). ``welsh`` replaces the Welsh title and summary
+    it names (an empty value removes one); without it the Welsh stays as it is."""
     rnd = app.round
     transitions.lock(rnd)
     _require_editable(rnd)
+    new_welsh = {k: content.stored(app, content.WELSH, k) for k in WELSH_FIELDS}
+    new_welsh.update({k: v for k, v in (welsh or {}).items() if k in WELSH_FIELDS})
     values = _clean(
         rnd,
         reference=reference,
@@ -392,10 +425,15 @@ def update_application(
         summary=summary,
         answers=answers,
         amount=amount,
+        welsh=new_welsh,
         besides=app,
     )
     values["reference"] = values["reference"] or app.reference
-    new: dict[str, object] = {**values, "amount": amount}
+    new: dict[str, object] = {
+        **values,
+        "amount": amount,
+        "translations": content.with_language(app.translations, content.WELSH, new_welsh),
+    }
     changed = [k for k, v in new.items() if getattr(app, k) != v]
     for k in changed:
         setattr(app, k, new[k])
@@ -728,6 +766,10 @@ def import_csv(
                     "summary": row["summary"],
                     "answers": row.get("answers", ""),
                     "amount": parse_amount(row["amount"], unit=unit),
+                    "translations": content.with_language(
+                        None, content.WELSH,
+                        {name: row.get(welsh_name(name), "") for name in WELSH_FIELDS},
+                    ),
                 }
             )
             if len(chunk) >= INSERT_CHUNK:

@@ -20,7 +20,16 @@ from typing import Any
 from sqlalchemy import select
 
 from grantpanel.extensions import db
-from grantpanel.models import Application, Conflict, Criterion, Membership, Round, ScoreSheet, User
+from grantpanel.models import (
+    Application,
+    Conflict,
+    Criterion,
+    Membership,
+    Round,
+    ScoreSheet,
+    Translations,
+    User,
+)
 from grantpanel.services import stages
 from grantpanel.vocabulary import SheetStatus, StageKind
 
@@ -30,12 +39,16 @@ __all__ = ["CriterionSpread", "MeetingItem", "may_view", "meeting_items", "membe
 
 @dataclass(frozen=True)
 class CriterionSpread:
-    """One criterion's counted stage-1 scores for one application, lowest first."""
+    """One criterion's counted stage-1 scores for one application, lowest first.
+
+    ``translations`` are the criterion's, so a page can show its name in the page's language
+    (``localised(spread, "name")``, :mod:`grantpanel.services.content`)."""
 
     name: str
     scale_min: int
     scale_max: int
     scores: list[int]
+    translations: Translations | None = field(default=None, compare=False, repr=False)
 
     @property
     def low(self) -> int | None:
@@ -49,7 +62,8 @@ class CriterionSpread:
 @dataclass(frozen=True)
 class MeetingItem:
     """One flagged application as the meeting sees it (``hidden``: the viewer has a conflict
-    with it, so only its place in the list is shown)."""
+    with it, so only its place in the list is shown). ``translations`` are the application's,
+    for its title and summary in the page's language (``localised(item, "title")``)."""
 
     position: int
     reference: str
@@ -66,6 +80,7 @@ class MeetingItem:
     # figure ("4.58") and why the application is flagged ("disagreement", "objection").
     disagreement: str | None = None
     reasons: list[str] = field(default_factory=list)
+    translations: Translations | None = field(default=None, compare=False, repr=False)
 
     @property
     def low(self) -> str | None:
@@ -189,6 +204,7 @@ def meeting_items(rnd: Round, viewer: Membership | None = None,
                 name=c.name, scale_min=c.scale_min, scale_max=c.scale_max,
                 scores=sorted(int(s.scores[c.key]) for s in mine
                               if s.scores.get(c.key) is not None),
+                translations=c.translations,
             )
             for c in criteria
         ]
@@ -206,6 +222,7 @@ def meeting_items(rnd: Round, viewer: Membership | None = None,
             notes=sorted(s.panel_note.strip() for s in mine if s.panel_note.strip()),
             disagreement=figures.get(ref, {}).get(measure),
             reasons=[str(r) for r in figures.get(ref, {}).get("reasons", [])],
+            translations=app.translations,
         ))
     return items
 

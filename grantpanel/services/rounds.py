@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -20,7 +20,7 @@ from grantpanel import lifecycle
 from grantpanel.extensions import db
 from grantpanel.i18n import _, _l, ngettext
 from grantpanel.models import Criterion, Round, User
-from grantpanel.services import audit, counting, stages, transitions
+from grantpanel.services import audit, content, counting, stages, transitions
 from grantpanel.textcheck import text_problem
 from grantpanel.vocabulary import (
     Aggregation,
@@ -235,7 +235,30 @@ def quorum_problem(quorum: Any) -> str | None:
     return None
 
 
-def _check_settings(values: dict[str, Any]) -> None:
+#: A round's fields staff may also give in Welsh (both optional; the English is required).
+WELSH_FIELDS = ("name", "purpose")
+
+
+def welsh_round_problems(welsh: Mapping[str, Any]) -> list[str]:
+    """Why the Welsh name or purpose cannot be saved: the English limits apply."""
+    problems = []
+    for key, label, limit in (
+        ("name", _("The name in Welsh"), NAME_MAX_LENGTH),
+        ("purpose", _("What the round is for, in Welsh"), PURPOSE_MAX_LENGTH),
+    ):
+        problem = text_problem(str(welsh.get(key) or ""), max_length=limit, label=label)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _welsh(obj: object, fields: Sequence[str], typed: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The Welsh values to keep: those stored on ``obj``, replaced by any ``typed``."""
+    stored = {k: content.stored(obj, content.WELSH, k) for k in fields}
+    return {**stored, **{k: v for k, v in (typed or {}).items() if k in fields}}
+
+
+def _check_settings(values: dict[str, Any], welsh: Mapping[str, Any] | None = None) -> None:
     problems: list[str] = []
     if not str(values.get("name", "")).strip():
         problems.append(_("Enter a name for the round."))
@@ -244,6 +267,7 @@ def _check_settings(values: dict[str, Any]) -> None:
         problem = text_problem(str(values.get(key) or ""), max_length=limit, label=label)
         if problem:
             problems.append(problem)
+    problems.extend(welsh_round_problems(welsh or {}))
     budget = values.get("budget")
     if not isinstance(budget, int) or budget <= 0:
         problems.append(_("Enter a budget more than 0."))
@@ -273,14 +297,17 @@ def _check_settings(values: dict[str, Any]) -> None:
         raise RoundError(" ".join(problems))
 
 
-def create_round(actor: User, **values: Any) -> Round:
-    """Create a draft round from settings (see ``SETTING_FIELDS``)."""
+def create_round(actor: User, *, welsh: Mapping[str, str] | None = None, **values: Any) -> Round:
+    """Create a draft round from settings (see ``SETTING_FIELDS``); ``welsh`` gives the
+    optional Welsh name and purpose (see :data:`WELSH_FIELDS`)."""
     values = {k: values[k] for k in SETTING_FIELDS if k in values}
     values["tie_break"] = _stored_chain(values.get("tie_break"))
-    _check_settings(values)
+    welsh = {k: v for k, v in (welsh or {}).items() if k in WELSH_FIELDS}
+    _check_settings(values, welsh)
     values["name"] = values["name"].strip()
     values["purpose"] = str(values.get("purpose") or "").strip()
-    rnd = Round(state=RoundState.DRAFT, **values)
+    rnd = Round(state=RoundState.DRAFT,
+                translations=content.with_language(None, content.WELSH, welsh), **values)
     db.session.add(rnd)
     db.session.flush()
     audit.record("round.created", actor=actor, round_id=rnd.id, name=rnd.name)
@@ -303,16 +330,22 @@ def _require_draft(rnd: Round, what: str) -> None:
         raise RoundError(message)
 
 
-def update_round(rnd: Round, actor: User, **values: Any) -> list[str]:
-    """Change a draft round's settings; returns the names of the settings that changed."""
+def update_round(
+    rnd: Round, actor: User, *, welsh: Mapping[str, str] | None = None, **values: Any
+) -> list[str]:
+    """Change a draft round's settings; returns the names of the settings that changed
+    (``translations`` when the Welsh changed). ``welsh`` replaces the Welsh name and purpose
+    it names (an empty value removes one); without it the Welsh stays as it is."""
     _require_draft(rnd, "rules")
     new = {k: getattr(rnd, k) for k in SETTING_FIELDS}
     new.update({k: values[k] for k in SETTING_FIELDS if k in values})
     new["tie_break"] = _stored_chain(new.get("tie_break"))
-    _check_settings(new)
+    new_welsh = _welsh(rnd, WELSH_FIELDS, welsh)
+    _check_settings(new, new_welsh)
     new["name"] = new["name"].strip()
     new["purpose"] = str(new.get("purpose") or "").strip()
-    changed = [k for k in SETTING_FIELDS if getattr(rnd, k) != new[k]]
+    new["translations"] = content.with_language(rnd.translations, content.WELSH, new_welsh)
+    changed = [k for k in (*SETTING_FIELDS, "translations") if getattr(rnd, k) != new[k]]
     for k in changed:
         setattr(rnd, k, new[k])
     if "aggregation" in changed or "fit_rule" in changed:
@@ -389,6 +422,50 @@ def descriptors_problem(scale_min: int, scale_max: int, descriptors: list[str]) 
     return None
 
 
+def welsh_descriptors_problem(scale_min: int, scale_max: int, welsh: Sequence[str]) -> str | None:
+    """Why the Welsh descriptors cannot be used: when given, there is one for each point, as
+    the English has (a page shows them all in Welsh or all in English, never a mix)."""
+    if not welsh or scale_problem(scale_min, scale_max):
+        return None  # none given, or the scale itself is reported
+    want = scale_max - scale_min + 1
+    if len(welsh) != want:
+        return _(
+            "Write one line in Welsh for each point from %(low)s to %(high)s, as in English: "
+            "%(want)s, and %(have)s. Or leave the Welsh empty to show the English "
+            "descriptions.",
+            low=scale_min,
+            high=scale_max,
+            want=ngettext("that is %(num)d line", "that is %(num)d lines", want),
+            have=ngettext("there is %(num)d", "there are %(num)d", len(welsh)),
+        )
+    return None
+
+
+def welsh_criterion_problems(
+    welsh: Mapping[str, Any], scale_min: int, scale_max: int
+) -> list[str]:
+    """Why a criterion's Welsh name, guidance or descriptors cannot be saved: the English
+    limits apply, and there is one Welsh descriptor for each point."""
+    welsh_descriptors = [str(d) for d in welsh.get("descriptors") or []]
+    return [
+        p
+        for p in (
+            text_problem(str(welsh.get("name") or ""), max_length=NAME_MAX_LENGTH,
+                         label=_("The criterion's name in Welsh")),
+            text_problem(str(welsh.get("guidance") or ""), max_length=GUIDANCE_MAX_LENGTH,
+                         label=_("The guidance in Welsh")),
+            *[
+                text_problem(d, max_length=DESCRIPTOR_MAX_LENGTH,
+                             label=_("The description of point %(point)s in Welsh",
+                                     point=scale_min + i))
+                for i, d in enumerate(welsh_descriptors)
+            ],
+            welsh_descriptors_problem(scale_min, scale_max, welsh_descriptors),
+        )
+        if p
+    ]
+
+
 def weight_problem(weight: int) -> str | None:
     lo, hi = WEIGHT_RANGE
     if not lo <= weight <= hi:
@@ -396,9 +473,13 @@ def weight_problem(weight: int) -> str | None:
     return None
 
 
+#: A criterion's fields staff may also give in Welsh (descriptors as a list, one per point).
+CRITERION_WELSH_FIELDS = ("name", "guidance", "descriptors")
+
+
 def _check_criterion(
     name: str, guidance: str, weight: int, scale_min: int, scale_max: int,
-    descriptors: list[str],
+    descriptors: list[str], welsh: Mapping[str, Any] | None = None,
 ) -> None:
     problems = [
         p
@@ -415,6 +496,7 @@ def _check_criterion(
             weight_problem(weight),
             scale_problem(scale_min, scale_max),
             descriptors_problem(scale_min, scale_max, descriptors),
+            *welsh_criterion_problems(welsh or {}, scale_min, scale_max),
         )
         if p
     ]
@@ -440,9 +522,13 @@ def add_criterion(
     scale_min: int,
     scale_max: int,
     descriptors: list[str],
+    welsh: Mapping[str, Any] | None = None,
 ) -> Criterion:
+    """Add a criterion; ``welsh`` gives its optional Welsh name, guidance and descriptors
+    (see :data:`CRITERION_WELSH_FIELDS`)."""
     _require_draft(rnd, "rubric")
-    _check_criterion(name, guidance, weight, scale_min, scale_max, descriptors)
+    welsh = {k: v for k, v in (welsh or {}).items() if k in CRITERION_WELSH_FIELDS}
+    _check_criterion(name, guidance, weight, scale_min, scale_max, descriptors, welsh)
     crit = Criterion(
         round_id=rnd.id,
         position=max((c.position for c in rnd.criteria), default=0) + 1,
@@ -453,6 +539,7 @@ def add_criterion(
         scale_min=scale_min,
         scale_max=scale_max,
         descriptors=list(descriptors),
+        translations=content.with_language(None, content.WELSH, welsh),
     )
     rnd.criteria.append(crit)
     db.session.flush()
@@ -470,15 +557,20 @@ def update_criterion(
     scale_min: int,
     scale_max: int,
     descriptors: list[str],
+    welsh: Mapping[str, Any] | None = None,
 ) -> None:
+    """Change a criterion; ``welsh`` replaces the Welsh values it names (an empty value
+    removes one); without it the Welsh stays as it is, and must still fit the descriptors."""
     _require_draft(crit.round, "rubric")
-    _check_criterion(name, guidance, weight, scale_min, scale_max, descriptors)
+    new_welsh = _welsh(crit, CRITERION_WELSH_FIELDS, welsh)
+    _check_criterion(name, guidance, weight, scale_min, scale_max, descriptors, new_welsh)
     crit.name = name.strip()
     crit.guidance = guidance.strip()
     crit.weight = weight
     crit.scale_min = scale_min
     crit.scale_max = scale_max
     crit.descriptors = list(descriptors)
+    crit.translations = content.with_language(crit.translations, content.WELSH, new_welsh)
     audit.record("criterion.updated", actor=actor, round_id=crit.round_id, key=crit.key)
 
 

@@ -37,7 +37,7 @@ from grantpanel.forms_base import BaseForm, limit
 from grantpanel.i18n import _, _l
 from grantpanel.services import applications as apps_service
 from grantpanel.services import conflicts as conflicts_service
-from grantpanel.services import rounds
+from grantpanel.services import content, rounds
 from grantpanel.vocabulary import (
     Aggregation,
     Calibration,
@@ -107,7 +107,29 @@ def _choice_labels(choices: Sequence[rounds.Choice]) -> list[SelectChoice]:
     return options([(c.key, c.explained) for c in choices])
 
 
-class RoundForm(BaseForm):
+WELSH_HINT = _l("For people reading the pages in Welsh. Left empty, they see the English.")
+WELSH_INPUT = {"lang": content.WELSH}  # spelling checked in Welsh, read out in Welsh
+
+
+class BilingualForm(BaseForm):
+    """A form with optional Welsh twins of some English fields: ``<field>_cy`` for each name
+    in ``WELSH_FIELDS`` (the model's own field names, as the services take them)."""
+
+    WELSH_FIELDS: tuple[str, ...] = ()
+
+    def welsh(self) -> dict[str, Any]:
+        """The Welsh typed, by the model's field name (empty text removes a translation)."""
+        return {name: self[f"{name}_{content.WELSH}"].data or "" for name in self.WELSH_FIELDS}
+
+    def load_welsh(self, obj: object) -> None:
+        """Fill the Welsh fields from ``obj``'s stored translations (for a GET)."""
+        for name in self.WELSH_FIELDS:
+            self[f"{name}_{content.WELSH}"].data = content.stored(obj, content.WELSH, name) or ""
+
+
+class RoundForm(BilingualForm):
+    WELSH_FIELDS = rounds.WELSH_FIELDS
+
     name = StringField(
         _l("Name of the round"),
         validators=[
@@ -122,6 +144,18 @@ class RoundForm(BaseForm):
             DataRequired(_l("Say in a sentence or two what the round is for.")),
             limit(rounds.PURPOSE_MAX_LENGTH),
         ],
+    )
+    name_cy = StringField(
+        _l("Name in Welsh (optional)"),
+        description=WELSH_HINT,
+        render_kw=WELSH_INPUT,
+        validators=[limit(rounds.NAME_MAX_LENGTH, _l("the name"))],
+    )
+    purpose_cy = TextAreaField(
+        _l("Purpose in Welsh (optional)"),
+        description=WELSH_HINT,
+        render_kw=WELSH_INPUT,
+        validators=[limit(rounds.PURPOSE_MAX_LENGTH)],
     )
     currency = SelectField(_l("Currency"), choices=options(rounds.CURRENCIES), default="GBP")
     budget = StringField(
@@ -233,7 +267,9 @@ _ON_A_SCALE = NumberRange(
 )
 
 
-class CriterionForm(BaseForm):
+class CriterionForm(BilingualForm):
+    WELSH_FIELDS = rounds.CRITERION_WELSH_FIELDS
+
     name = StringField(
         _l("Criterion"),
         description=_l("A short name, like 'Who benefits'."),
@@ -249,6 +285,18 @@ class CriterionForm(BaseForm):
             DataRequired(_l("Write a sentence of guidance for the panel.")),
             limit(rounds.GUIDANCE_MAX_LENGTH, _l("the guidance")),
         ],
+    )
+    name_cy = StringField(
+        _l("Criterion in Welsh (optional)"),
+        description=WELSH_HINT,
+        render_kw=WELSH_INPUT,
+        validators=[limit(rounds.NAME_MAX_LENGTH, _l("the name"))],
+    )
+    guidance_cy = TextAreaField(
+        _l("Guidance for the panel in Welsh (optional)"),
+        description=WELSH_HINT,
+        render_kw=WELSH_INPUT,
+        validators=[limit(rounds.GUIDANCE_MAX_LENGTH, _l("the guidance"))],
     )
     weight = WholeNumberField(
         _l("Weight"),
@@ -283,10 +331,33 @@ class CriterionForm(BaseForm):
         ),
         validators=[limit(rounds.DESCRIPTORS_MAX_LENGTH)],
     )
+    descriptors_cy = TextAreaField(
+        _l("What each point means, in Welsh (optional)"),
+        description=_l(
+            "One line for each point, lowest first, as in English. Left empty, people "
+            "reading the pages in Welsh see the English."
+        ),
+        render_kw=WELSH_INPUT,
+        validators=[limit(rounds.DESCRIPTORS_MAX_LENGTH)],
+    )
     submit = SubmitField(_l("Save the criterion"))
 
     def descriptor_list(self) -> list[str]:
         return rounds.split_descriptors(self.descriptors.data or "", self.scale_min.data or 0)
+
+    def welsh_descriptor_list(self) -> list[str]:
+        return rounds.split_descriptors(self.descriptors_cy.data or "", self.scale_min.data or 0)
+
+    def welsh(self) -> dict[str, Any]:
+        return {**super().welsh(), "descriptors": self.welsh_descriptor_list()}
+
+    def load_welsh(self, obj: object) -> None:
+        super().load_welsh(obj)
+        low = self.scale_min.data or 0
+        lines = content.stored(obj, content.WELSH, "descriptors") or []
+        self.descriptors_cy.data = "\n".join(
+            f"{low + i}: {text}" for i, text in enumerate(lines)
+        )
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
@@ -301,13 +372,19 @@ class CriterionForm(BaseForm):
         if problem:
             self.descriptors.errors.append(problem)
             ok = False
+        problem = rounds.welsh_descriptors_problem(lo, hi, self.welsh_descriptor_list())
+        if problem and not self.descriptors_cy.errors:
+            self.descriptors_cy.errors.append(problem)
+            ok = False
         return ok
 
 
-class ApplicationForm(BaseForm):
+class ApplicationForm(BilingualForm):
     """Add or change an application. Every field is checked by the service's checker for it
     (the same ones the CSV import uses); ``reference_taken`` asks whether another application
     in the round has a reference (the view sets it; the service checks again under a lock)."""
+
+    WELSH_FIELDS = apps_service.WELSH_FIELDS
 
     reference = StringField(
         _l("Reference (optional)"),
@@ -345,6 +422,18 @@ class ApplicationForm(BaseForm):
         ),
         validators=[DataRequired(_l("Write a short summary of the project.")),
                     limit(apps_service.MAX_SUMMARY, _l("the summary"))],
+    )
+    title_cy = StringField(
+        _l("Title in Welsh (optional)"),
+        description=WELSH_HINT,
+        render_kw=WELSH_INPUT,
+        validators=[limit(apps_service.MAX_TITLE, _l("the title"))],
+    )
+    summary_cy = TextAreaField(
+        _l("Summary in Welsh (optional)"),
+        description=WELSH_HINT,
+        render_kw=WELSH_INPUT,
+        validators=[limit(apps_service.MAX_SUMMARY, _l("the summary"))],
     )
     answers = TextAreaField(
         _l("Answers to the application questions (optional)"),
@@ -398,6 +487,8 @@ class ApplicationForm(BaseForm):
     validate_title = _check_text
     validate_summary = _check_text
     validate_answers = _check_text
+    validate_title_cy = _check_text
+    validate_summary_cy = _check_text
 
     def validate_amount(self, field: Field) -> None:
         try:

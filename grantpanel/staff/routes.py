@@ -86,6 +86,7 @@ def _round_values(form: RoundForm) -> dict[str, Any]:
         "closes_on": form.closes_on.data,
         "decision_on": form.decision_on.data,
         "reveal_scores_after_close": bool(form.reveal_scores_after_close.data),
+        "welsh": form.welsh(),
     }
 
 
@@ -144,6 +145,7 @@ def round_edit(round_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.budget.data = rounds.format_major(rnd.budget)
         form.set_tie_break_chain(list(rnd.tie_break or []))
+        form.load_welsh(rnd)
     if not rnd.lifecycle.editable:
         return render_template("staff/round_form.html", form=form, rnd=rnd, rounds=rounds)
     if form.validate_on_submit():
@@ -252,6 +254,7 @@ def _criterion_values(form: CriterionForm) -> dict[str, Any]:
         "scale_min": form.scale_min.data,
         "scale_max": form.scale_max.data,
         "descriptors": form.descriptor_list(),
+        "welsh": form.welsh(),
     }
 
 
@@ -280,6 +283,7 @@ def criterion_edit(round_id: int, criterion_id: int) -> ResponseReturnValue:
         form.descriptors.data = "\n".join(
             f"{point}: {text}" for point, text in crit.points
         )
+        form.load_welsh(crit)
     if form.validate_on_submit():
         try:
             rounds.update_criterion(crit, current_user, **_criterion_values(form))
@@ -368,6 +372,7 @@ def _application_values(form: ApplicationForm) -> dict[str, Any]:
         "summary": form.summary.data or "",
         "answers": form.answers.data or "",
         "amount": form.amount_minor or 0,
+        "welsh": form.welsh(),
     }
 
 
@@ -415,6 +420,7 @@ def application_edit(round_id: int, application_id: int) -> ResponseReturnValue:
     form = _application_form(rnd, obj=app if request.method == "GET" else None, besides=app)
     if request.method == "GET":
         form.amount.data = rounds.format_major(app.amount)
+        form.load_welsh(app)
     if form.validate_on_submit():
         try:
             changed = apps_service.update_application(

@@ -34,9 +34,12 @@ def test_index_shows_seed_commitment_of_round_open_for_scoring(client: FlaskClie
     db.session.commit()
     page = client.get("/").get_data(as_text=True)
     assert "Food Clubs 2027" in page
-    assert "We have fixed the random draw in advance" in page
-    assert "sha256:" + "1" * 64 in page
-    assert "cd" * 32 not in page  # the seed itself stays secret until publication
+    assert "Any random draw in this round was fixed before scoring began" in page
+    assert "sha256:" not in page  # the fingerprint itself is explained on the round's page
+    assert f"/rounds/{rnd.id}#draw" in page
+    round_page = client.get(f"/rounds/{rnd.id}").get_data(as_text=True)
+    assert "sha256:" + "1" * 64 in round_page
+    assert "cd" * 32 not in page + round_page  # the seed itself stays secret until publication
     assert "Secret Draft Round" not in page
     assert f"/rounds/{rnd.id}" in page
 
@@ -82,7 +85,7 @@ def test_outcome_page_shows_funded_override_conflicts_line_and_digest(
     assert "Only kinship carers' group in the north of the borough" in page
     assert "2 declared by 1 panel member" in page
     assert 'class="funding-line"' in page and "Funding line." in page
-    assert "Too few scores to rank" in page and "quorum not met" in page
+    assert "Too few scores to rank" in page and "must score an application for it to be ranked" in page
     assert "settled by the smaller amount asked for" in page
     assert "Co-production" in page and "binding" in page
     assert pr.digest in page
@@ -199,3 +202,21 @@ def test_outcome_page_cache_keeps_at_most_its_size_and_zero_turns_it_off(
     client.get(f"/rounds/{rnd.id}")
     client.get(f"/rounds/{rnd.id}")
     assert len(calls) == 2
+
+
+def test_the_glossary_explains_every_word_the_pages_link_to(client: FlaskClient) -> None:
+    import re
+
+    rnd, _ = make_published_round()
+    open_rnd = make_round(name="Food Clubs 2027", state="open", seed="cd" * 32,
+                          seed_commitment="sha256:" + "1" * 64)
+    db.session.commit()
+    glossary = client.get("/words").get_data(as_text=True)
+    anchors = set(re.findall(r'<div id="([-a-z]+)"><dt>', glossary))
+    assert {"fingerprint", "seed", "spread", "quorum", "record"} <= anchors
+    linked: set[str] = set()
+    for url in ("/", f"/rounds/{rnd.id}", f"/rounds/{open_rnd.id}", "/how-decisions-are-made"):
+        page = client.get(url).get_data(as_text=True)
+        assert 'href="/words"' in page  # every page links the glossary (in the footer)
+        linked |= set(re.findall(r'href="/words#([-a-z]+)"', page))
+    assert linked and linked <= anchors

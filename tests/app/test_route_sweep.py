@@ -53,6 +53,7 @@ def world(app: Flask) -> Iterator[dict[str, object]]:
             "position": 1,
             "token": "not-a-real-token",
             "filename": "app.css",
+            "code": "cy",
         },
     }
 

@@ -150,20 +150,22 @@ def staff_adds_criteria(page: Page, scan: Scanner) -> None:
         page.get_by_role("link", name="Add a criterion").click()
         expect(page.get_by_role("heading", name="Add a criterion")).to_be_visible()
         scan(page, "criterion form")
-        page.get_by_label("Criterion").fill(name)
-        page.get_by_label("Guidance for the panel").fill(f"Think about: {name.lower()}.")
+        page.get_by_label("Criterion", exact=True).fill(name)
+        page.get_by_label("Guidance for the panel", exact=True).fill(
+            f"Think about: {name.lower()}."
+        )
         page.get_by_label("Weight").fill(weight)
         page.get_by_label("Lowest point on the scale").fill(lo)
         page.get_by_label("Highest point on the scale").fill(hi)
         lines = [f"{lo if j == 0 else int(lo) + j}: {d}" for j, d in enumerate(descriptors)]
         if i == 0:
             # One point left without a descriptor is refused, beside the field.
-            page.get_by_label("What each point means").fill("\n".join(lines[:-1]))
+            page.get_by_label("What each point means", exact=True).fill("\n".join(lines[:-1]))
             page.get_by_role("button", name="Save the criterion").click()
             expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
             expect(page.locator("#descriptors-error")).to_be_visible()
             scan(page, "criterion form with errors")
-        page.get_by_label("What each point means").fill("\n".join(lines))
+        page.get_by_label("What each point means", exact=True).fill("\n".join(lines))
         page.get_by_role("button", name="Save the criterion").click()
         expect_done(page, f"The criterion '{name}' is added to the rubric.")
         expect(page.get_by_role("heading", name=re.compile(rf"{i + 1}\. {name}"))).to_be_visible()
@@ -508,7 +510,7 @@ def public_checks_outcome(page: Page, scan: Scanner, tmp_path: Path, commitment:
     scan(page, "public outcome")
 
     with page.expect_download() as info:
-        page.get_by_role("link", name="Download the decision record (JSON)").click()
+        page.get_by_role("link", name="Download the decision record (a data file)").click()
     download = info.value
     record = tmp_path / download.suggested_filename
     download.save_as(record)

@@ -29,7 +29,7 @@ migrate: install
 	$(BIN)/grantpanel init-db
 
 demo: migrate
-	$(BIN)/grantpanel demo --if-empty
+	$(BIN)/grantpanel demo --if-empty --address http://$(HOST):$(PORT)/
 
 run: demo
 	@echo "grantpanel is starting on http://$(HOST):$(PORT)/ (press Ctrl+C to stop)"

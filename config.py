@@ -23,13 +23,33 @@
 ``RETENTION_DAYS`` Days after a round is published before ``grantpanel retention`` erases
                   its panel members' and applicants' personal data (default 365; 0 = keep).
 ``PAGE_CACHE_SIZE`` Published outcome pages each worker keeps rendered (default 32; 0 = off).
+``GRANT_ID_PREFIX`` Your 360Giving identifier prefix, like ``360G-communityfund`` (360Giving
+                  gives one to each publisher). Starts every grant identifier in the 360Giving
+                  export. Default ``360G-example``: set it before publishing that data.
+``FUNDING_ORG_ID``  Your organisation identifier for 360Giving, like ``GB-CHC-1234567``
+                  (default: ``GRANT_ID_PREFIX``, the form 360Giving allows without one).
+``FUNDING_ORG_NAME`` Your name in the 360Giving export (default: ``ORGANISATION_NAME``).
+``MAIL_SERVER``   SMTP host for emails (invitations, reminders, notices). Unset: email is off,
+                  and staff pass links on by hand or print letters.
+``MAIL_PORT``     SMTP port (default 587 with ``MAIL_USE_TLS``, 465 with ``MAIL_USE_SSL``, else 25).
+``MAIL_USE_TLS``  ``on``/``off``: STARTTLS after connecting (default on unless ``MAIL_USE_SSL``).
+``MAIL_USE_SSL``  ``on``/``off``: connect over TLS from the start (default off).
+``MAIL_USERNAME``, ``MAIL_PASSWORD`` SMTP sign-in, if the server needs one.
+``MAIL_DEFAULT_SENDER`` The From address, like ``Community Fund <grants@example.org>``
+                  (required when ``MAIL_SERVER`` is set).
+``REMINDER_DAYS`` ``grantpanel send-reminders`` reminds members this many days before a
+                  round's closing date, and on every day until it (default 7).
+``SITE_URL``      The app's public address, like ``https://grants.example.org``: links in
+                  emails sent by a command (reminders) start with it. Web pages use their own.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("GRANTPANEL_INSTANCE", PROJECT_ROOT / "instance"))
@@ -103,6 +123,57 @@ def _switch(name: str, default: bool) -> bool:
     return raw in ("on", "1", "true", "yes")
 
 
+def _mail_settings(target: object) -> None:
+    """MAIL_* settings (see the module docstring); email is off when MAIL_SERVER is unset."""
+    server = os.environ.get("MAIL_SERVER", "").strip() or None
+    use_ssl = _switch("MAIL_USE_SSL", False)
+    use_tls = _switch("MAIL_USE_TLS", not use_ssl)
+    if use_ssl and use_tls:
+        raise ConfigError(
+            "MAIL_USE_SSL and MAIL_USE_TLS are both on. Use one: MAIL_USE_SSL=on for a server "
+            "that talks TLS from the start (port 465), or MAIL_USE_TLS=on for STARTTLS (587)."
+        )
+    sender = os.environ.get("MAIL_DEFAULT_SENDER", "").strip() or None
+    if server and not sender:
+        raise ConfigError(
+            "MAIL_SERVER is set but MAIL_DEFAULT_SENDER is not. Set it to the address emails "
+            "come from, like 'Community Fund <grants@example.org>'."
+        )
+    default_port = 465 if use_ssl else 587 if use_tls else 25
+    values = {
+        "MAIL_SERVER": server,
+        "MAIL_PORT": _whole_number("MAIL_PORT", default_port, minimum=1),
+        "MAIL_USE_TLS": use_tls,
+        "MAIL_USE_SSL": use_ssl,
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", "").strip() or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": sender,
+        "REMINDER_DAYS": _whole_number("REMINDER_DAYS", 7),
+        "SITE_URL": os.environ.get("SITE_URL", "").strip().rstrip("/") or None,
+    }
+    for name, value in values.items():
+        setattr(target, name, value)
+
+
+DEFAULT_GRANT_ID_PREFIX = "360G-example"
+_GRANT_ID_PREFIX = re.compile(r"360G-[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _giving_settings(target: Any, organisation: str) -> None:
+    """GRANT_ID_PREFIX, FUNDING_ORG_ID and FUNDING_ORG_NAME: the 360Giving export's identity."""
+    prefix = os.environ.get("GRANT_ID_PREFIX", "").strip() or DEFAULT_GRANT_ID_PREFIX
+    if not _GRANT_ID_PREFIX.fullmatch(prefix):
+        raise ConfigError(
+            f"GRANT_ID_PREFIX is '{prefix}'. A 360Giving prefix starts with '360G-' followed by "
+            "letters, digits, hyphens, dots or underscores, like 360G-communityfund "
+            "(360Giving gives you yours)."
+        )
+    target.GRANT_ID_PREFIX = prefix
+    target.GRANT_ID_PREFIX_IS_DEFAULT = prefix == DEFAULT_GRANT_ID_PREFIX
+    target.FUNDING_ORG_ID = os.environ.get("FUNDING_ORG_ID", "").strip() or prefix
+    target.FUNDING_ORG_NAME = os.environ.get("FUNDING_ORG_NAME", "").strip() or organisation
+
+
 class Config:
     """Settings built from the environment at the moment the app is created."""
 
@@ -131,6 +202,7 @@ class Config:
         self.IMPORT_MAX_ROWS = _whole_number("IMPORT_MAX_ROWS", 20_000, minimum=1)
         # Published outcome pages kept rendered per worker (grantpanel/services/page_cache.py).
         self.PAGE_CACHE_SIZE = _whole_number("PAGE_CACHE_SIZE", 32, minimum=0)
+        _giving_settings(self, self.ORGANISATION_NAME)  # the 360Giving export (services/exports.py)
         self.WTF_CSRF_TIME_LIMIT = None  # a slow reader must not lose a long score sheet
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         # Names this app's counts in a Redis shared with other apps (or test runs).
@@ -145,6 +217,7 @@ class Config:
         self.SESSION_MAX_HOURS = _whole_number("SESSION_MAX_HOURS", 12, minimum=1)
         self.HSTS_ENABLED = _switch("HSTS", production)
         self.RETENTION_DAYS = _retention_days()
+        _mail_settings(self)  # MAIL_*, REMINDER_DAYS, SITE_URL (services/mail.py)
         self.TESTING = False
         self.PASSWORD_HASH_FAST = False
         self.PREFERRED_URL_SCHEME = "https" if production else "http"
@@ -162,3 +235,4 @@ class TestingConfig(Config):
         if database_url is not None:
             self.SQLALCHEMY_DATABASE_URI = database_url
         self.PASSWORD_HASH_FAST = True  # argon2 with low cost, so the suite stays quick
+        self.MAIL_SERVER = None  # never email real people from a test run

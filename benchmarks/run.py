@@ -415,6 +415,17 @@ def stages_section(quick: bool, args: list[str]) -> int:
     return _guarded("stages", lambda: stages.section(quick=quick))
 
 
+def assignment_section(quick: bool, args: list[str]) -> int:
+    """The assignment solver (``benchmarks/assignment.py``): 10,000 applications x 1,000
+    members x 5 readers with 1% conflicts (1,000 x 100 with ``--quick``); its own table and
+    ``results/assignment-latest.json``. Skipped with ``--skip-assignment``."""
+    from benchmarks import assignment
+
+    if "--skip-assignment" in args:
+        return 0
+    return _guarded("assignment", lambda: assignment.section(quick=quick))
+
+
 def _guarded(name: str, run: Callable[[], int]) -> int:
     """Run one section; an error is reported (and fails the run) without hiding the others'."""
     try:
@@ -456,7 +467,9 @@ def main(argv: list[str] | None = None) -> int:
     imports_status = imports_section(quick, args)
     scale_status = scale_section(quick, args)
     stages_status = stages_section(quick, args)
-    sections_ok = web_status == 0 == imports_status == scale_status == stages_status
+    assignment_status = assignment_section(quick, args)
+    sections_ok = (web_status == 0 == imports_status == scale_status == stages_status
+                   == assignment_status)
     return 0 if all(r.passed is not False for r in rows) and sections_ok else 1
 
 

@@ -12,9 +12,10 @@ application), then each step is timed at two sizes, and the growth exponent betw
   (a scratch schema ``bench_scale``, dropped afterwards).
 * Steps: the engine on the record's inputs (``voting.record.record_outputs``, the round's
   schema), gathering those inputs (``counting.record_inputs``), verifying a built record and
-  its size, the staff progress counts (one page of 100 and the whole round), the panel's
+  its size, running and storing the count and the check made on confirming, the staff
+  progress counts (one page of 100 and the whole round), the panel's
   "must I check for conflicts?" question, and pages through the Flask test client (panel
-  home, a member's queue, the staff progress page).
+  home, a member's queue, the staff count page and the staff progress page).
 * Targets (issue 8): exponent <= 1.15 between the two sizes for every step.
 
 Results: a table on stdout and ``benchmarks/results/scale-latest.json``.
@@ -195,7 +196,23 @@ def measure(app: Any, round_id: int, label: str, steps: dict[str, Step], *,
 
         return run
 
+    # The count, run once and stored (services/count_runs.py); the page reads the stored run;
+    # confirming re-reads the inputs to check nothing changed, then confirms the stored run.
+    from grantpanel.services import count_runs
+
+    def run_count() -> Any:
+        count_run = count_runs.run(rnd, staff)
+        db.session.flush()
+        return count_run
+
+    stored = record("count: run and store (count_runs.run)", run_count)
+    db.session.commit()
+    record("count: confirming re-reads the inputs (digest compared)",
+           lambda: count_runs.inputs_digest(counting.record_inputs(rnd)) == stored.inputs_digest)
+
     for name, path, user in (
+        ("page: staff count (stored count, page 1 of the ranking)",
+         f"/staff/rounds/{round_id}/count", staff),
         ("page: panel home", "/panel/", member.user),
         ("page: a member's queue", f"/panel/rounds/{round_id}/", member.user),
         ("page: staff progress", f"/staff/rounds/{round_id}/progress", staff),

@@ -52,20 +52,24 @@ def create_user(role: str, email: str, password: str, name: str) -> None:
 
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Load only if the database has no rounds yet.")
+@click.option("--address", default="http://127.0.0.1:5000/", show_default=True,
+              help="Where `grantpanel run` will serve, printed with the sign-ins.")
 @with_appcontext
-def demo(if_empty: bool) -> None:
+def demo(if_empty: bool, address: str) -> None:
     """Load the demo: one published round and one open for scoring; print the sign-ins."""
     from grantpanel.demo import load_demo
 
-    for line in load_demo(if_empty=if_empty):
+    for line in load_demo(if_empty=if_empty, address=address):
         click.echo(line)
 
 
 def register(app: Flask) -> None:
+    app.cli.add_command(assign_command)
     app.cli.add_command(init_db)
     app.cli.add_command(create_user)
     app.cli.add_command(demo)
     app.cli.add_command(import_applications_command)
+    app.cli.add_command(send_reminders_command)
     for command in DATA_PROTECTION_COMMANDS:
         app.cli.add_command(command)
 
@@ -224,3 +228,110 @@ def import_applications_command(round_id: int, file: str, by_email: str | None) 
         f"({summary.first_reference} to {summary.last_reference}; "
         f"{summary.automatic_references:,} references made automatically)."
     )
+
+
+# --- messages: scoring reminders by email, for cron (logic in services/messages.py, mail.py) --
+
+
+@click.command("send-reminders")
+@click.option("--round", "round_id", type=int, help="Only this round, whatever its closing date.")
+@click.option("--dry-run", is_flag=True, help="Only count who would get a reminder.")
+@with_appcontext
+def send_reminders_command(round_id: int | None, dry_run: bool) -> None:
+    """Email a reminder to each panel member with scoring left, before the closing date.
+
+    Rounds open for scoring whose closing date is today or within REMINDER_DAYS days (or the
+    one --round names). At most one reminder per member per round per day. Prints a JSON
+    summary, {"sent": n, "skipped": n, "failed": [...]}, with no names or addresses; exits 1
+    when any failed or email is off (MAIL_SERVER unset), else 0.
+    """
+    import json
+
+    from flask import current_app
+
+    from grantpanel.extensions import db
+    from grantpanel.services import mail, messages, rounds
+
+    if round_id is not None and rounds.get_round_or_none(round_id) is None:
+        raise click.ClickException(f"There is no round {round_id}. Check the round's number.")
+    off = not mail.enabled()
+    window = int(current_app.config.get("REMINDER_DAYS", 7))
+    plan = messages.plan_reminders(round_id=round_id, window_days=window,
+                                   dry_run=dry_run or off)
+    if dry_run or off:
+        db.session.rollback()
+        report = mail.Report()
+    else:
+        db.session.commit()  # the claims first: a run at the same moment sends none of these
+        report = mail.send_all(plan.emails, kind=messages.Kind.REMINDER.value)
+        messages.release_reminders(plan, report)
+        messages.record_sent(messages.Kind.REMINDER, report, None)
+        db.session.commit()
+    summary = {
+        "sent": len(plan.emails) if dry_run else len(report.sent),
+        "skipped": plan.skipped + (len(plan.emails) if off and not dry_run else 0),
+        "failed": [
+            {"round": f.email.key.round_id, "member": f.email.key.pseudonym, "reason": f.reason}
+            for f in report.failed
+        ],
+        "dry_run": dry_run,
+    }
+    click.echo(json.dumps(summary, sort_keys=True))
+    if off and not dry_run:
+        click.echo(f"Email is off (MAIL_SERVER is not set): {len(plan.emails)} reminders were "
+                   "not sent.", err=True)
+        raise SystemExit(1)
+    if report.failed:
+        raise SystemExit(1)
+
+
+# --- shared-out reading: grantpanel assign (logic in services/assignment.py) ----------------
+# Prints {"assignments": [{"member": email (or name), "application": reference}],
+# "loads": {member: count}, "short": [references]}; a bad round or K: exit status 1.
+
+
+@click.command("assign")
+@click.argument("round_id", type=int)
+@click.option("--readers", type=int, default=None,
+              help="How many members read each application (K). Default: the round's own.")
+@click.option("--fresh", is_flag=True,
+              help="Start again: every automatic choice may change (hand-made readers and "
+                   "members who have started scoring are kept).")
+@click.option("--preferences", "preferences_file", type=click.Path(exists=True, dir_okay=False),
+              help="A CSV file of members' preferences to import first (columns member, "
+                   "application, preference: like or rather not).")
+@with_appcontext
+def assign_command(round_id: int, readers: int | None, fresh: bool,
+                   preferences_file: str | None) -> None:
+    """Assign K readers to each eligible application of round ROUND_ID and print a JSON
+    summary: never a member with a conflict, loads as even as possible, each member's
+    limit kept, as few changes as possible to the assignment as it stands."""
+    import json
+
+    from grantpanel.extensions import db
+    from grantpanel.models import Round
+    from grantpanel.services import assignment
+
+    rnd = db.session.get(Round, round_id)
+    if rnd is None:
+        raise click.ClickException(f"There is no round {round_id}. Check the round's number.")
+    if readers is None and rnd.readers_per_application is None:
+        raise click.ClickException(
+            "Say how many members read each application, for example --readers 3.")
+    try:
+        if readers is not None:
+            assignment.set_readers(rnd, None, readers)
+        if preferences_file:
+            with open(preferences_file, "rb") as fh:
+                assignment.import_preferences(rnd, fh, None)
+        assignment.run(rnd, None, fresh=fresh)
+    except assignment.PreferencesRejected as e:
+        db.session.rollback()
+        for problem in e.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException("Nothing was changed.") from e
+    except assignment.AssignmentError as e:
+        db.session.rollback()
+        raise click.ClickException(f"{e} Nothing was changed.") from e
+    db.session.commit()
+    click.echo(json.dumps(assignment.cli_summary(rnd), ensure_ascii=False, indent=1))

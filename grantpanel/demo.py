@@ -423,21 +423,21 @@ def _open_round(rng: random.Random, staff: User, panel: list[User]) -> Round:
     return rnd
 
 
-def sign_in_lines() -> Iterator[str]:
-    yield f"Open {URL} (or wherever `grantpanel run` is serving)."
+def sign_in_lines(address: str = URL) -> Iterator[str]:
+    yield f"Open {address} in a browser."
     yield "Demo sign-ins:"
     yield f"  Staff:  {STAFF_EMAIL}  password: {STAFF_PASSWORD}"
     for number, name in enumerate(PANEL_NAMES, start=1):
         yield f"  Panel member {number} ({name}):  {panel_email(number)}  password: {PANEL_PASSWORD}"
 
 
-def load_demo(if_empty: bool = False) -> Iterator[str]:
+def load_demo(if_empty: bool = False, address: str = URL) -> Iterator[str]:
     """Load the demo and yield lines to print; with ``if_empty`` skip it if rounds exist."""
     rounds = db.session.scalar(select(func.count(Round.id))) or 0
     if if_empty and rounds:
         yield f"The database already has {rounds} round{'s' if rounds != 1 else ''}; " \
               "the demo was not loaded again."
-        yield from sign_in_lines()
+        yield from sign_in_lines(address)
         return
     rng = random.Random(2026)
     try:
@@ -457,4 +457,4 @@ def load_demo(if_empty: bool = False) -> Iterator[str]:
            "check with stage-2 re-scores, a ranked vote on a shortlist, funding, consent).")
     yield (f"Loaded “{opened.name}”: open for scoring, {len(opened.applications)} "
            "applications.")
-    yield from sign_in_lines()
+    yield from sign_in_lines(address)

@@ -15,10 +15,12 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -31,6 +33,7 @@ from grantpanel.extensions import db
 from grantpanel.lifecycle import STATES, State
 from grantpanel.vocabulary import (
     Aggregation,
+    AssignmentSource,
     BallotStatus,
     ConflictCategory,
     ConsentPosition,
@@ -72,9 +75,12 @@ class User(db.Model):  # type: ignore[name-defined]
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # A panel member may have none: they sign in by invitation link (a printed letter).
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(column_type(Role, 20, "role"))
+    # The language for their emails and letters (a code in grantpanel.i18n.LANGUAGES), if known.
+    language: Mapped[str | None] = mapped_column(String(10))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # Rotated on sign-out: a copied session cookie then names a nonce that no longer exists.
     session_nonce: Mapped[str] = mapped_column(String(64))
@@ -166,6 +172,9 @@ class Round(db.Model):  # type: ignore[name-defined]
     # Drawn when scoring opens; secret until the record is published.
     seed: Mapped[str | None] = mapped_column(String(64))
     seed_commitment: Mapped[str | None] = mapped_column(String(80))
+    # Readers per application (services/assignment.py): NULL means every member reads every
+    # application, as before; a number k means each application is shared out to k members.
+    readers_per_application: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Staff-typed text in other languages: {"cy": {"name": ..., "purpose": ...}}. The English
     # columns stay the source of truth, and the only text the decision record publishes.
@@ -255,6 +264,11 @@ class Membership(db.Model):  # type: ignore[name-defined]
     # Set when the member has been through the conflicts screen for this round.
     conflicts_checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When a scoring reminder was last emailed: at most one a day (services/messages.py).
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The most applications this member reads when reading is shared out (NULL: no limit;
+    # 0: reads nothing more, e.g. after leaving the panel). See services/assignment.py.
+    capacity: Mapped[int | None] = mapped_column(Integer)
 
     round: Mapped[Round] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship(back_populates="memberships")
@@ -389,6 +403,50 @@ class ConsentAnswer(db.Model):  # type: ignore[name-defined]
     __table_args__ = (UniqueConstraint("round_id", "membership_id"),)
 
 
+class Assignment(db.Model):  # type: ignore[name-defined]
+    """A member asked to read (and score) an application, when a round shares reading out.
+
+    ``source`` is ``auto`` (placed by the solver, which may move it on a re-run) or
+    ``manual`` (added by staff; kept by every re-run). See ``services/assignment.py``.
+    """
+
+    __tablename__ = "assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    source: Mapped[AssignmentSource] = mapped_column(
+        column_type(AssignmentSource, 10, "source"), default=AssignmentSource.AUTO
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    membership: Mapped[Membership] = relationship()
+    application: Mapped[Application] = relationship()
+
+    # The unique key serves "applications of a member"; the second index "members of an
+    # application"; the third a round's whole assignment.
+    __table_args__ = (UniqueConstraint("membership_id", "application_id"),
+                      Index("ix_assignment_application_id", "application_id"),
+                      Index("ix_assignment_round_id", "round_id"))
+
+
+class AssignmentPreference(db.Model):  # type: ignore[name-defined]
+    """A member's wish about reading one application: ``bid`` +1 (would like to read it)
+    or -1 (would rather not). The assignment solver honours it when it costs nothing else."""
+
+    __tablename__ = "assignment_preference"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    bid: Mapped[int] = mapped_column(SmallInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("membership_id", "application_id"),
+                      CheckConstraint("bid IN (-1, 1)", name="bid"))
+
+
 class Decision(db.Model):  # type: ignore[name-defined]
     """Staff confirmation of a count: the computed outcome, and any override with reason."""
 
@@ -448,6 +506,45 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+
+class CountRun(db.Model):  # type: ignore[name-defined]
+    """The count staff ran and are looking at: stored once, confirmed as it was seen.
+
+    ``inputs_digest`` fingerprints the inputs (without the moment they were read), so
+    confirming checks that nothing the count reads has changed since (see
+    ``services/count_runs.py``). One per round; running the count again replaces it.
+    """
+
+    __tablename__ = "count_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), unique=True)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    outputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    problems: Mapped[list[str]] = mapped_column(JSON, default=list)
+    inputs_digest: Mapped[str] = mapped_column(String(80))
+    made_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    made_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    made_by: Mapped[User | None] = relationship()
+
+
+class PendingOverride(db.Model):  # type: ignore[name-defined]
+    """A change staff mean to make to the count's result for one application, with the reason
+    that will be published; applied when the decision is confirmed."""
+
+    __tablename__ = "pending_override"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    application_ref: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(10))  # "fund" or "unfund"
+    reason: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("round_id", "application_ref"),)
 
 
 class AppendOnlyError(RuntimeError):

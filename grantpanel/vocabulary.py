@@ -33,6 +33,7 @@ from grantpanel.i18n import _, _l
 
 __all__ = [
     "Aggregation",
+    "AssignmentSource",
     "BallotStatus",
     "Calibration",
     "Completion",
@@ -479,6 +480,13 @@ class SheetStatus(Vocabulary):
     WITHDRAWN = "withdrawn", Words(_l("Withdrawn"))
 
 
+class AssignmentSource(Vocabulary):
+    """How a reader came to be assigned an application (``services/assignment.py``)."""
+
+    AUTO = "auto", Words(_l("Assigned by grantpanel"))
+    MANUAL = "manual", Words(_l("Added by staff"))
+
+
 class QueueStatus(Vocabulary):
     """Where an application is in a member's queue."""
 
@@ -524,8 +532,8 @@ class MethodKey(Vocabulary):
 #: Every key set, by class name (templates see them under these names).
 ALL: dict[str, type[Vocabulary]] = {
     cls.__name__: cls
-    for cls in (Aggregation, BallotStatus, Calibration, Completion, ConflictCategory,
-                ConsensusMeasure, ConsentPosition, ConsentRule, DeclaredBy, DeclaredWhen, FitRule,
+    for cls in (Aggregation, AssignmentSource, BallotStatus, Calibration, Completion,
+                ConflictCategory, ConsensusMeasure, ConsentPosition, ConsentRule, DeclaredBy, DeclaredWhen, FitRule,
                 FundingRule, Involvement, MethodKey, Outcome, QueueStatus, ResultStatus, Role,
                 RoundState, SheetStatus, ShortlistRule, StageKind, TieBreak, Utilities)
 }

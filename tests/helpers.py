@@ -51,6 +51,40 @@ def submit(
     return client.post(url, data=payload, follow_redirects=follow_redirects, **kwargs)
 
 
+_DIGEST = re.compile(r'name="count_digest" value="([^"]+)"')
+
+
+def count_digest(client: FlaskClient, round_id: int) -> str:
+    """The digest of the stored count the count page shows (what Confirm confirms)."""
+    html = client.get(f"/staff/rounds/{round_id}/count").get_data(as_text=True)
+    m = _DIGEST.search(html)
+    if m is None:
+        raise AssertionError("the count page has no stored count to confirm")
+    return m.group(1)
+
+
+def run_count(client: FlaskClient, round_id: int) -> TestResponse:
+    """Press "Run the count" on the count page."""
+    url = f"/staff/rounds/{round_id}/count"
+    return post_form(client, f"{url}/run", page=url)
+
+
+def confirm_count(client: FlaskClient, round_id: int,
+                  changes: dict[str, tuple[str, str]] | None = None) -> TestResponse:
+    """Run the count, save ``changes`` ({reference: (action, reason)}) one application at a
+    time, then confirm the count as shown. Returns the confirm response."""
+    url = f"/staff/rounds/{round_id}/count"
+    resp = run_count(client, round_id)
+    if resp.status_code != 302:
+        return resp
+    for reference, (action, reason) in (changes or {}).items():
+        change = f"{url}/applications/{reference}"
+        saved = post_form(client, change, {"action": action, "reason": reason})
+        if saved.status_code != 302:
+            return saved
+    return post_form(client, url, {"count_digest": count_digest(client, round_id)})
+
+
 @contextmanager
 def scratch_postgres_database(url: str, prefix: str) -> Iterator[str]:
     """A new, empty PostgreSQL database on the server ``url`` names, dropped afterwards.

@@ -29,7 +29,7 @@ check_chain      records in chain order: each ``previous_digest`` is the digest 
 name_by_id       a mismatch path with list positions replaced by the item's ``id`` (or, in
                  the per-member lists of schema 3, its ``member``)
 VerifyReport     the named, immutable result of :func:`verify_record`
-SCHEMA_VERSIONS, CURRENT_SCHEMA_VERSION, SCHEMA_KEYS (top-level keys per version),
+SCHEMA_VERSIONS, CURRENT_SCHEMA_VERSION, SCHEMA_KEYS (top-level keys per version), OPTIONAL_KEYS,
 RECORD_KEYS (versions 1 and 2), RECORD_KEYS_3, DECLARED_BY, WHEN, OUTCOMES,
 REASON_MAX_LENGTH
 
@@ -55,7 +55,11 @@ fields of schema 2 checked before the recount and ``outputs.after_close`` recomp
 other outputs.  Schema 3 runs the same steps with the sections of :data:`RECORD_KEYS_3`, the
 schema-2 conflict checks, then every stage recomputed by :func:`voting.stages.decide_stages`
 (which checks the chain, the sheets, the ballots and the consents, naming the field, e.g.
-``ballots[2].ranking[1]``) and compared field by field with ``outputs`` as above.
+``ballots[2].ranking[1]``) and compared field by field with ``outputs`` as above.  A
+schema-3 record may also carry the optional ``assignment`` section (:data:`OPTIONAL_KEYS`):
+who was asked to read which application; it changes no output, and when present the recount
+also checks it by the rules of :mod:`voting.assignment` (every counted sheet is by a member
+assigned its application).
 
 Schema 2 counting (:func:`record_outputs`): the counting rules are exactly schema 1's
 (:func:`voting.panel.decide_round` runs on the record with each conflict cut down to its
@@ -77,12 +81,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from voting.assignment import ASSIGNMENT_KEY, check_assignment, describe_assignment
 from voting.draws import seed_commitment
 from voting.errors import VotingError
 from voting.panel import INPUT_KEYS, InputError, decide_round
 
-__all__ = ["CURRENT_SCHEMA_VERSION", "DECLARED_BY", "OUTCOMES", "RECORD_KEYS", "RECORD_KEYS_3",
-           "REASON_MAX_LENGTH", "SCHEMA_KEYS", "SCHEMA_VERSIONS", "VerifyReport", "WHEN",
+__all__ = ["CURRENT_SCHEMA_VERSION", "DECLARED_BY", "OPTIONAL_KEYS", "OUTCOMES", "RECORD_KEYS",
+           "RECORD_KEYS_3", "REASON_MAX_LENGTH", "SCHEMA_KEYS", "SCHEMA_VERSIONS", "VerifyReport", "WHEN",
            "apply_overrides", "build_record", "canonical_json", "check_chain", "name_by_id",
            "record_digest", "record_outputs", "sorted_arrays_problem", "verify_record",
            "verify_record_bytes"]
@@ -97,6 +102,9 @@ RECORD_KEYS_3 = ("schema_version", "voting_version", "organisation", *INPUT_KEYS
                  "previous_digest", "digest")
 #: The top-level keys of a record by schema version (exactly these, no others).
 SCHEMA_KEYS: Mapping[int, tuple[str, ...]] = {1: RECORD_KEYS, 2: RECORD_KEYS, 3: RECORD_KEYS_3}
+#: Top-level keys a record of a version may carry besides :data:`SCHEMA_KEYS` (each says
+#: what a record without it means): schema 3's ``assignment`` (:mod:`voting.assignment`).
+OPTIONAL_KEYS: Mapping[int, tuple[str, ...]] = {1: (), 2: (), 3: (ASSIGNMENT_KEY,)}
 #: The schema version new records are built with.
 CURRENT_SCHEMA_VERSION = 3
 #: Who declared a conflict (schema 2): the member themself, or staff.
@@ -340,7 +348,10 @@ def _outputs_3(inputs: Mapping[str, Any]) -> dict[str, Any]:
     from voting.stages import decide_stages  # imported when used (stages uses this module)
 
     _check_conflicts_2(inputs.get("conflicts"))
-    outputs = decide_stages(inputs)
+    counted = {k: v for k, v in inputs.items() if k != ASSIGNMENT_KEY}
+    outputs = decide_stages(counted)
+    if ASSIGNMENT_KEY in inputs:  # optional: adds checks, changes no output
+        check_assignment(inputs)
     if "after_close" not in outputs:
         outputs["after_close"] = _after_close(inputs)
     return outputs
@@ -414,7 +425,8 @@ def build_record(inputs: Mapping[str, Any], *, overrides: Iterable[Mapping[str, 
     ``organisation``, ``round``, ``rules``, ``rubric``, ``applications``, ``panel``,
     ``sheets``, ``conflicts``, for schema 3 ``ballots`` and ``consents``, ``randomness``);
     ``outputs``, ``decision``, ``previous_digest`` and ``digest`` are ignored, so an old
-    record can be passed; any other key is refused.  From schema 3 the arrays the format keeps
+    record can be passed; the version's optional sections (:data:`OPTIONAL_KEYS`, e.g. schema
+    3's ``assignment``) are kept when given; any other key is refused.  From schema 3 the arrays the format keeps
     sorted must come sorted (:func:`sorted_arrays_problem`; a published file is checked for
     it, so an unsorted one is refused here rather than published).  Checks the seed against
     its commitment first, then computes the outputs by the rules of the inputs' schema version
@@ -426,7 +438,7 @@ def build_record(inputs: Mapping[str, Any], *, overrides: Iterable[Mapping[str, 
     version = _schema_version(inputs)
     input_keys = _input_keys(version)
     for key in inputs:
-        if key not in SCHEMA_KEYS[version]:
+        if key not in SCHEMA_KEYS[version] and key not in OPTIONAL_KEYS[version]:
             raise InputError(key, f"is not part of schema version {version}")
     for key in input_keys:
         if key not in inputs:
@@ -438,7 +450,8 @@ def build_record(inputs: Mapping[str, Any], *, overrides: Iterable[Mapping[str, 
     _check_commitment(inputs["randomness"])
     _check_previous_digest(previous_digest)
     # A JSON round trip gives a plain copy: the record does not share objects with the caller.
-    record: dict[str, Any] = json.loads(canonical_json({k: inputs[k] for k in input_keys}))
+    present = [*input_keys, *(k for k in OPTIONAL_KEYS[version] if k in inputs)]
+    record: dict[str, Any] = json.loads(canonical_json({k: inputs[k] for k in present}))
     problem = sorted_arrays_problem(record) if version >= 3 else None
     if problem:
         raise InputError(*problem)
@@ -538,7 +551,7 @@ def _check_schema(record: Mapping[str, Any], version: int, checks: list[str]) ->
         if key not in record:
             raise _Mismatch(key, f"the record has no {key!r} section")
     for key in sorted(record, key=str):
-        if key not in keys:
+        if key not in keys and key not in OPTIONAL_KEYS[version]:
             raise _Mismatch(str(key), f"{key!r} is not part of schema version {version}")
     problem = _plain_json_problem(record, "")
     if problem:
@@ -690,6 +703,8 @@ def _verify_version(record: Mapping[str, Any], version: int, checks: list[str]) 
             f"published reason ({_plural(withdrawn, 'score sheet')} withdrawn by them)")
     if "stages" in outputs:
         checks.extend(_stage_lines(record, outputs))
+    if ASSIGNMENT_KEY in record and ASSIGNMENT_KEY in OPTIONAL_KEYS[version]:
+        checks.append(describe_assignment(record))
     _check_decision(record, outputs, checks)
     _check_digest(record, checks)
 

@@ -23,8 +23,10 @@ import time
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from flask import current_app, g, session
+from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
+
+from grantpanel.i18n import COOKIE, language_for
 
 SIGNED_IN_AT = "_signed_in_at"
 LAST_SEEN = "_last_seen"
@@ -52,11 +54,20 @@ def start(user: Any, *, by_invitation: bool = False) -> None:
     session.clear()
     g.pop("csrf_token", None)  # Flask-WTF caches the token for this request
     login_user(user)
+    note_chosen_language(user)
     t = now()
     session[SIGNED_IN_AT] = t
     session[LAST_SEEN] = t
     if by_invitation:
         session[INVITED_AT] = t
+
+
+def note_chosen_language(user: Any) -> None:
+    """Keep the language this browser chose with the language switch (the ``lang`` cookie) as
+    the language of the person's emails and letters (``User.language``). The caller commits."""
+    chosen = language_for(request.cookies.get(COOKIE))
+    if chosen is not None and user.language != chosen.code:
+        user.language = chosen.code
 
 
 def resume(user: Any) -> None:

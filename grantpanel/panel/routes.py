@@ -87,6 +87,13 @@ def _stepped_aside() -> Forbidden:
     return err
 
 
+def _plain_forbidden(message: str) -> Forbidden:
+    """A 403 page that says ``message`` in plain words (reading shared out: not theirs)."""
+    err = Forbidden(message)
+    setattr(err, "plain", True)  # noqa: B010  (errors.py shows a 'plain' description)
+    return err
+
+
 def _round_link(m: Membership) -> str:
     if conflicts.needs_conflict_check(m):
         return url_for("panel.check_conflicts", round_id=m.round_id)
@@ -346,6 +353,10 @@ def _sheet_page(round_id: int, application_id: int, *, stage: int) -> ResponseRe
         if autosave:
             return _autosave_refused(str(e), 403)
         raise _stepped_aside() from None
+    except scoring.NotAssignedError as e:
+        if autosave:
+            return _autosave_refused(str(e), 403)
+        raise _plain_forbidden(str(e)) from None
     except scoring.ScoringError:
         abort(404)
 

@@ -142,6 +142,12 @@ def verifier_download() -> ResponseReturnValue:
     )
 
 
+@bp.route("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """Browsers that ask for /favicon.ico get the site's icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.route("/words")
 def glossary() -> ResponseReturnValue:
     return render_template("public/glossary.html", terms=TERMS)

@@ -107,19 +107,26 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def create_user(
-    *, email: str, name: str, role: str, password: str | None = None, actor: User | None = None
+    *, email: str | None, name: str, role: str, password: str | None = None,
+    actor: User | None = None, language: str | None = None,
 ) -> User:
-    """Create a user (the caller commits). Raises AccountError with a plain reason."""
+    """Create a user (the caller commits). Raises AccountError with a plain reason.
+
+    A panel member may have no email (``None`` or blank): they sign in by invitation link.
+    ``language`` is the code of the language for their emails and letters, if known.
+    """
     if role not in ROLES:
         raise AccountError(_("Role must be one of: %(roles)s.", roles=", ".join(ROLES)))
-    email = normalise_email(email)
-    if "@" not in email:
+    email = normalise_email(email or "") or None
+    if email is None and role != Role.PANEL:
+        raise AccountError(_("Enter the person's email address: staff sign in with it."))
+    if email is not None and "@" not in email:
         raise AccountError(
             _("Enter an email address in the right form, like name@example.org.")
         )
     if not name.strip():
         raise AccountError(_("Enter the person's name."))
-    if find_user_by_email(email) is not None:
+    if email is not None and find_user_by_email(email) is not None:
         raise AccountError(_("Somebody already has an account with that email address."))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(_password_too_short())
@@ -129,6 +136,7 @@ def create_user(
         role=role,
         password_hash=hash_password(password) if password else None,
         session_nonce=secrets.token_hex(16),
+        language=language or None,
     )
     db.session.add(user)
     db.session.flush()

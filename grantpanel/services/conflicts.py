@@ -55,7 +55,7 @@ from grantpanel.models import (
     as_utc,
     utcnow,
 )
-from grantpanel.services import audit, locks
+from grantpanel.services import assignment, audit, locks
 from grantpanel.textcheck import text_problem
 from grantpanel.vocabulary import ConflictCategory, DeclaredBy, DeclaredWhen, SheetStatus
 
@@ -206,6 +206,8 @@ def declare_conflict(
             )
 
     _withdraw_sheets(membership, application, actor=declared_by)
+    # Reading shared out: the member stops reading it; before close it gets another reader.
+    assignment.on_conflict(membership, application, declared_by)
     return conflict
 
 

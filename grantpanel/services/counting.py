@@ -34,7 +34,7 @@ from grantpanel.models import (
     utcnow,
 )
 from grantpanel.presenters import money
-from grantpanel.services import locks, stages, transitions
+from grantpanel.services import assignment, locks, stages, transitions
 from grantpanel.services.conflicts import AFTER_CLOSE
 from grantpanel.vocabulary import (
     BallotStatus,
@@ -128,6 +128,10 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
     published reason.  ``sheets`` holds the submitted sheets, plus every sheet that had been
     submitted and was then withdrawn by a conflict recorded after scoring closed: the count
     sets it aside (its member has a conflict), and anyone can recount with and without it.
+    A round that shares reading out (``readers_per_application``) also carries the optional
+    ``assignment`` section: which member was asked to read which application, by pseudonym
+    (:func:`grantpanel.services.assignment.record_section`); other rounds' inputs are
+    exactly as before.
     """
     if rnd.seed is None or rnd.seed_commitment is None:
         raise CountError(_("This round has no random seed yet. It gets one when scoring opens."))
@@ -159,7 +163,10 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
         )
         if s.status == SheetStatus.SUBMITTED or (s.membership_id, s.application_id) in late
     ]
+    # Optional section: only a round that shares reading out carries it (docs/record-format.md).
+    shared_out = assignment.record_section(rnd, pseudonym, apps)
     return {
+        **({"assignment": shared_out} if shared_out is not None else {}),
         "schema_version": CURRENT_SCHEMA_VERSION,
         "voting_version": voting.__version__,
         "organisation": str(current_app.config.get("ORGANISATION_NAME", "")),
@@ -289,7 +296,8 @@ def current_decision(rnd: Round) -> Decision | None:
     return db.session.scalar(select(Decision).where(Decision.round_id == rnd.id))
 
 
-def decide(rnd: Round, actor: User, overrides: list[dict[str, Any]]) -> Decision:
+def decide(rnd: Round, actor: User, overrides: list[dict[str, Any]], *,
+           counted: CountPreview | None = None) -> Decision:
     """Confirm the computed decision, or override it with written reasons.
 
     Each override is ``{"application": ref, "action": "fund"|"unfund", "reason": text}``.
@@ -303,6 +311,9 @@ def decide(rnd: Round, actor: User, overrides: list[dict[str, Any]]) -> Decision
     Refused with :class:`CountError` naming what is missing until every decision stage the
     round needs is done (:func:`stages.check_decide`) and, with a consent stage, until the
     panel consented to the funded list (:func:`stages.consent_problem`).
+
+    ``counted``: the stored count staff checked (``services.count_runs``); without it the
+    count is run now.
     """
     from voting.record import apply_overrides
 
@@ -325,7 +336,7 @@ def decide(rnd: Round, actor: User, overrides: list[dict[str, Any]]) -> Decision
         clean.append(
             {"application": str(o["application"]), "action": str(o["action"]), "reason": reason}
         )
-    pv = preview(rnd)
+    pv = counted if counted is not None else preview(rnd)
     problem = stages.consent_problem(pv.outputs)
     if problem:
         raise CountError(problem)

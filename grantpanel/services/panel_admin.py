@@ -26,7 +26,7 @@ from grantpanel.models import (
     User,
     utcnow,
 )
-from grantpanel.services import accounts, audit, transitions
+from grantpanel.services import accounts, assignment, audit, transitions
 from grantpanel.vocabulary import Role, SheetStatus
 
 EDITABLE_STATES = lifecycle.states_where(panel_editable=True)
@@ -41,8 +41,14 @@ class MemberProgress:
     membership: Membership
     submitted: int
     drafts: int
-    to_do: int
+    to_do: int  # not yet submitted: drafts and not started
     conflicts: int
+    assigned: int | None = None  # applications assigned (reading shared out), else None
+
+    @property
+    def not_started(self) -> int:
+        """Applications the member may score and has not opened a sheet for."""
+        return max(0, self.to_do - self.drafts)
 
 
 def get_member(rnd: Round, membership_id: int) -> Membership | None:
@@ -55,13 +61,17 @@ def add_member(
     actor: User,
     *,
     name: str,
-    email: str,
+    email: str | None,
     phone: str | None = None,
     access_needs: str | None = None,
+    language: str | None = None,
 ) -> tuple[Membership, str]:
     """Put a person on the round's panel and make their first invitation link.
 
     A new email creates a panel account (no password); an existing panel account is reused.
+    No email (``None`` or blank) always creates a new account: the person signs in by
+    invitation link (staff email it, or print it in a letter). ``language`` (a code from
+    ``grantpanel.i18n.LANGUAGES``) is the language of their emails and letters, if known.
     Returns the membership and the one-time token (show it once; never store it).
 
     Safe when staff add members at the same moment: the round row is locked (``FOR UPDATE``;
@@ -76,7 +86,16 @@ def add_member(
         raise PanelError(
             _("Members cannot be added now: scoring has closed. Add them to a future round.")
         )
-    user = _panel_user(email=email, name=name, actor=actor)
+    email = (email or "").strip() or None
+    if email is None:
+        try:
+            user = accounts.create_user(email=None, name=name, role=Role.PANEL, actor=actor)
+        except accounts.AccountError as e:
+            raise PanelError(str(e)) from e
+    else:
+        user = _panel_user(email=email, name=name, actor=actor)
+    if language:
+        user.language = language
     if db.session.scalar(
         select(Membership.id).where(Membership.round_id == rnd.id, Membership.user_id == user.id)
     ) is not None:
@@ -170,7 +189,8 @@ def progress(rnd: Round, *, offset: int = 0, limit: int | None = None) -> list[M
     drafts, applications still to score, conflicts declared.
 
     "To do" counts eligible applications the member has no conflict with and has not yet
-    submitted a score for (drafts are still to do). Counted in the database with ``GROUP BY``
+    submitted a score for (drafts are still to do); when the round shares reading out, the
+    applications assigned to them instead of every eligible one (``assigned``). Counted in the database with ``GROUP BY``
     (a handful of queries, whatever the size of the round), never row by row in Python.
     """
     members_q = (select(Membership).where(Membership.round_id == rnd.id)
@@ -210,13 +230,16 @@ def progress(rnd: Round, *, offset: int = 0, limit: int | None = None) -> list[M
         .where(Conflict.membership_id.in_(ids), Application.eligible.is_(True))
         .group_by(Conflict.membership_id)
     )
+    assigned = assignment.member_loads(rnd, ids) if assignment.uses_assignment(rnd) else None
     return [
         MemberProgress(
             membership=m,
             submitted=submitted.get(m.id, 0),
             drafts=drafts.get(m.id, 0),
-            to_do=n_eligible - conflicts_eligible.get(m.id, 0) - submitted_clear.get(m.id, 0),
+            to_do=max(0, (n_eligible - conflicts_eligible.get(m.id, 0) if assigned is None
+                          else assigned.get(m.id, 0)) - submitted_clear.get(m.id, 0)),
             conflicts=conflicts.get(m.id, 0),
+            assigned=None if assigned is None else assigned.get(m.id, 0),
         )
         for m in members
     ]
@@ -231,6 +254,7 @@ class ApplicationProgress:
     drafts: int
     conflicts: int
     quorum: int
+    readers: int | None = None  # members assigned it (reading shared out), else None
 
     @property
     def quorum_met(self) -> bool:
@@ -269,6 +293,9 @@ def application_progress(rnd: Round, *, offset: int = 0,
                                                 .where(Application.round_id == rnd.id)))
         .group_by(Conflict.application_id)
     )
+    readers = (assignment.application_readers(rnd, [a.id for a in apps] if limit is not None
+                                              else None)
+               if assignment.uses_assignment(rnd) else None)
     return [
         ApplicationProgress(
             reference=a.reference,
@@ -278,6 +305,7 @@ def application_progress(rnd: Round, *, offset: int = 0,
             drafts=drafts.get(a.id, 0),
             conflicts=conflicts.get(a.id, 0),
             quorum=rnd.quorum,
+            readers=None if readers is None else readers.get(a.id, 0),
         )
         for a in apps
     ]

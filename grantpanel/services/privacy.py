@@ -205,7 +205,7 @@ def applicant_applications(application: Application) -> list[Application]:
 
 def member_applications(user: User) -> list[Application]:
     """Applications whose contact email is this member's email (they also applied)."""
-    if user.erased_at is not None:
+    if user.erased_at is not None or not user.email:
         return []
     return list(
         db.session.scalars(
@@ -450,6 +450,7 @@ def erase_member(user: User, actor: User | None, *, reason: str) -> Erasure:
     user.email = erased_email(user.id)
     user.phone = None
     user.access_needs = None
+    user.language = None
     user.password_hash = None
     accounts.end_sessions(user)  # every session cookie now names a key that no longer loads
     user.erased_at = utcnow()

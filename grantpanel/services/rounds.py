@@ -20,7 +20,7 @@ from grantpanel import lifecycle
 from grantpanel.extensions import db
 from grantpanel.i18n import _, _l, ngettext
 from grantpanel.models import Criterion, Round, User
-from grantpanel.services import audit, content, counting, stages, transitions
+from grantpanel.services import assignment, audit, content, counting, stages, transitions
 from grantpanel.textcheck import text_problem
 from grantpanel.vocabulary import (
     Aggregation,
@@ -342,6 +342,9 @@ def update_round(
     new["tie_break"] = _stored_chain(new.get("tie_break"))
     new_welsh = _welsh(rnd, WELSH_FIELDS, welsh)
     _check_settings(new, new_welsh)
+    problem = assignment.quorum_problem(rnd, new["quorum"])  # the quorum is at most k
+    if problem:
+        raise RoundError(problem)
     new["name"] = new["name"].strip()
     new["purpose"] = str(new.get("purpose") or "").strip()
     new["translations"] = content.with_language(rnd.translations, content.WELSH, new_welsh)

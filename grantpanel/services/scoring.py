@@ -16,6 +16,9 @@ Rules (each lives here and nowhere else):
   of scoring either lands before it or is refused, and saves of one sheet never mix.
 - Saving automatically (the page's autosave) only ever writes a draft, and never touches a
   submitted sheet: that stays submitted, and counts, until the member submits changes.
+- When the round shares reading out (``Round.readers_per_application``), a member's queue
+  holds only the applications assigned to them (:mod:`grantpanel.services.assignment`), and
+  they cannot open any other.
 - Nobody sees others' scores before submitting their own; by default
   (``Round.reveal_scores_after_close``) not until scoring has closed either.
 - A strong objection (stage 1 only, and only when the round declares a consensus stage)
@@ -51,7 +54,7 @@ from grantpanel.models import (
     User,
     utcnow,
 )
-from grantpanel.services import audit, locks, stages
+from grantpanel.services import assignment, audit, locks, stages
 from grantpanel.services.conflicts import (
     is_conflicted,
     is_unchecked,
@@ -96,6 +99,10 @@ class ConflictsNotCheckedError(ScoringError):
 
 class ConflictedError(ScoringError):
     """The member has a conflict with the application."""
+
+
+class NotAssignedError(ScoringError):
+    """The round shares reading out and this application was not given to the member."""
 
 
 class AlreadySubmittedError(ScoringError):
@@ -172,8 +179,9 @@ class QueuePage:
 
 
 def _queue_query(membership: Membership) -> Any:
-    """The member's applications (eligible, not conflicted), in reference order."""
-    return (
+    """The member's applications (eligible, not conflicted, and assigned to them when the
+    round shares reading out), in reference order."""
+    query = (
         select(Application)
         .where(
             Application.round_id == membership.round_id,
@@ -185,6 +193,9 @@ def _queue_query(membership: Membership) -> Any:
         )
         .order_by(Application.reference, Application.id)
     )
+    if assignment.uses_assignment(membership.round):
+        query = query.where(assignment.assigned_clause(membership))
+    return query
 
 
 def queue_progress(membership: Membership, *, stage: int = 1) -> tuple[int, int]:
@@ -260,8 +271,9 @@ def check_can_open(membership: Membership, application: Application) -> None:
 
     Raises :class:`ScoringError` if it is not an eligible application in their round,
     :class:`ConflictsNotCheckedError` before the conflicts screen (or when the application
-    was added after the member last checked), and :class:`ConflictedError` if they have a
-    conflict with it.
+    was added after the member last checked), :class:`ConflictedError` if they have a
+    conflict with it, and :class:`NotAssignedError` when the round shares reading out and
+    it is not assigned to them.
     """
     if application.round_id != membership.round_id or not application.eligible:
         raise ScoringError(_("That application is not one for you to score."))
@@ -275,6 +287,13 @@ def check_can_open(membership: Membership, application: Application) -> None:
     if is_conflicted(membership, application):
         raise ConflictedError(
             _("You have told us you have a connection to this applicant, so you do not score it.")
+        )
+    if not assignment.is_assigned(membership, application):
+        raise NotAssignedError(
+            _(
+                "This application was not given to you to read. The applications for you "
+                "to score are in your list."
+            )
         )
     if is_unchecked(membership, application):
         raise ConflictsNotCheckedError(

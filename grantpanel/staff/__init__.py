@@ -15,4 +15,4 @@ def _guard() -> Response | None:
     return require_role("staff")
 
 
-from grantpanel.staff import routes  # noqa: E402,F401
+from grantpanel.staff import assignment, count_pages, exports, messages, routes  # noqa: E402,F401

@@ -34,7 +34,7 @@ from wtforms.validators import (
 )
 
 from grantpanel.forms_base import BaseForm, limit
-from grantpanel.i18n import _, _l
+from grantpanel.i18n import LANGUAGES, _, _l
 from grantpanel.services import applications as apps_service
 from grantpanel.services import conflicts as conflicts_service
 from grantpanel.services import content, rounds
@@ -552,9 +552,13 @@ class MemberForm(BaseForm):
         ],
     )
     email = EmailField(
-        _l("Email address"),
+        _l("Email address (optional)"),
+        description=_l(
+            "Leave it empty if they have no email. They then sign in with a link you give "
+            "them by hand or in a printed letter."
+        ),
         validators=[
-            DataRequired(_l("Enter the person's email address.")),
+            Optional(),
             Email(_l("Enter an email address in the right form, like name@example.org.")),
             Length(max=254, message=_l("Keep the email address to 254 characters or fewer.")),
         ],
@@ -562,6 +566,16 @@ class MemberForm(BaseForm):
     phone = StringField(
         _l("Phone number (optional)"),
         validators=[Optional(), Length(max=40, message=_l("Keep the phone number short."))],
+    )
+    language = SelectField(
+        _l("Language for their emails and letters"),
+        # Languages every message is translated into; each named in itself, marked as such.
+        choices=[SelectChoice("", _l("Not known (English)"))] + [
+            SelectChoice(lang.code, lang.name, render_kw={"lang": lang.tag})
+            for lang in LANGUAGES if lang.scope == "all"
+        ],
+        default="",
+        validate_choice=True,
     )
     access_needs = TextAreaField(
         _l("Access needs (optional)"),
@@ -631,65 +645,47 @@ class ActionForm(BaseForm):
     """A bare form: the CSRF token and a button (lifecycle steps, remove, move)."""
 
 
-def build_decide_form(rows: list[dict[str, Any]], formdata: Any = None) -> FlaskForm:
-    """A form with, per application, a choice (keep / fund / do not fund) and a reason.
+OVERRIDE_REASON_MAX_LENGTH = 2_000
 
-    Field names are ``action_<n>`` and ``reason_<n>``, where n is the row's position.
-    """
 
-    class DecideForm(BaseForm):
-        submit = SubmitField(_l("Confirm the decision"))
+def build_change_form(row: dict[str, Any], formdata: Any = None) -> FlaskForm:
+    """The form that changes the count's result for one application: keep it, or the one
+    change that makes sense (fund what the count did not, or the reverse), with a reason that
+    is published word for word."""
+    funded = row.get("status") == "funded"
+    choices = (
+        [("keep", _("Keep it funded, as counted")), ("unfund", _("Do not fund it"))]
+        if funded else
+        [("keep", _("Keep it not funded, as counted")), ("fund", _("Fund it"))]
+    )
 
-        def validate(self, extra_validators: Any = None) -> bool:
-            ok = super().validate(extra_validators)
-            for i, row in enumerate(rows):
-                action = self[f"action_{i}"].data
-                reason = (self[f"reason_{i}"].data or "").strip()
-                if action != "keep" and not reason:
-                    self[f"reason_{i}"].errors.append(
-                        _(
-                            "Write the reason for changing the decision on %(application)s. "
-                            "It will be published with the decision.",
-                            application=row["id"],
-                        )
-                    )
-                    ok = False
-                elif action == "keep" and reason:
-                    # Never drop what was typed: a reason only goes with a change.
-                    self[f"action_{i}"].errors.append(
-                        _(
-                            "You wrote a reason for %(application)s but left its decision "
-                            "as it was counted. Choose the change the reason is for, or "
-                            "delete the reason.",
-                            application=row["id"],
-                        )
-                    )
-                    ok = False
-            return ok
-
-    for i, row in enumerate(rows):
-        if row.get("status") == "funded":
-            choices = [("keep", _("Keep: funded")), ("unfund", _("Change: do not fund"))]
-        else:
-            choices = [("keep", _("Keep: not funded")), ("fund", _("Change: fund it"))]
-        setattr(
-            DecideForm,
-            f"action_{i}",
-            SelectField(
-                _("Decision on %(application)s", application=row["id"]),
-                choices=options(choices),
-                default="keep",
-            ),
+    class ChangeForm(BaseForm):
+        action = RadioField(
+            _("What should happen to %(application)s?", application=row["id"]),
+            choices=options(choices),
+            default="keep",
+            validators=[InputRequired(_l("Choose what should happen."))],
         )
-        setattr(
-            DecideForm,
-            f"reason_{i}",
-            StringField(
-                _("Reason for changing %(application)s", application=row["id"]),
-                validators=[Length(max=2000, message=_("Keep the reason to 2000 characters."))],
-            ),
+        reason = TextAreaField(
+            _("Reason for the change"),
+            description=_("Published with the decision, word for word. Do not name panel "
+                          "members or include private details."),
+            validators=[limit(OVERRIDE_REASON_MAX_LENGTH, _l("the reason"))],
         )
-    return DecideForm(formdata=formdata) if formdata is not None else DecideForm()
+        submit = SubmitField(_l("Save"))
+
+        def validate_reason(self, field: Field) -> None:
+            reason = (field.data or "").strip()
+            if self.action.data != "keep" and not reason:
+                raise ValidationError(_("Write the reason for the change. It will be "
+                                        "published with the decision."))
+            if self.action.data == "keep" and reason:
+                # Never drop what was typed: a reason only goes with a change.
+                raise ValidationError(_("You wrote a reason but chose to keep the result as "
+                                        "counted. Choose the change the reason is for, or "
+                                        "delete the reason."))
+
+    return ChangeForm(formdata=formdata) if formdata is not None else ChangeForm()
 
 
 # --- data protection: find a person, erase their data (services/privacy.py) -----------------

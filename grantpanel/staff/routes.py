@@ -27,7 +27,15 @@ from grantpanel import lifecycle
 from grantpanel.extensions import db
 from grantpanel.i18n import _, ngettext
 from grantpanel.models import Criterion, Round
-from grantpanel.services import accounts, audit, counting, panel_admin, rounds, stages
+from grantpanel.services import (
+    accounts,
+    audit,
+    counting,
+    panel_admin,
+    rounds,
+    stages,
+    step_checks,
+)
 from grantpanel.services import applications as apps_service
 from grantpanel.services import conflicts as conflicts_service
 from grantpanel.staff import bp
@@ -41,9 +49,9 @@ from grantpanel.staff.forms import (
     MemberForm,
     RoundForm,
     StagesForm,
-    build_decide_form,
     options,
 )
+from grantpanel.staff.messages import notify_after_step
 from grantpanel.vocabulary import Aggregation, FitRule, FundingRule, StageKind
 from voting.panel import InputError
 
@@ -129,6 +137,7 @@ def _render_round(rnd: Round, problem: str | None = None) -> ResponseReturnValue
         funding_stage=stages.stage(rnd, StageKind.FUNDING),
         in_order=FundingRule.IN_ORDER,
         count_page_steps=_COUNT_PAGE_STEPS,
+        confirmed_steps=step_checks.CONFIRMED_STEPS,
         problem=problem,
         open_problems=rounds.open_problems(rnd) if rnd.lifecycle.editable else [],
         tie_break_chain=rounds.tie_break_chain(rnd),
@@ -160,9 +169,19 @@ def round_edit(round_id: int) -> ResponseReturnValue:
     return render_template("staff/round_form.html", form=form, rnd=rnd, rounds=rounds)
 
 
-@bp.route("/rounds/<int:round_id>/steps/<name>", methods=["POST"])
+@bp.route("/rounds/<int:round_id>/steps/<name>", methods=["GET", "POST"])
 def round_step(round_id: int, name: str) -> ResponseReturnValue:
+    """GET: for opening, closing and publishing, a page saying what will happen and what is
+    not finished, with the button; POST: take the step."""
     rnd = _round_or_404(round_id)
+    if request.method == "GET":
+        if name not in step_checks.CONFIRMED_STEPS:
+            abort(404)
+        available = {s.name for s in stages.plan(rnd).steps if s.available}
+        return render_template(
+            "staff/step_confirm.html", rnd=rnd, check=step_checks.check(rnd, name),
+            available=name in available, action_form=ActionForm(),
+        )
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -195,6 +214,7 @@ def round_step(round_id: int, name: str) -> ResponseReturnValue:
                            "panel consented."),
     }
     flash(messages.get(t.name) or _("Done: %(step)s.", step=t.label))
+    notify_after_step(rnd, t.name)  # email the panel when scoring closes or it is published
     return redirect(url_for("staff.round_detail", round_id=rnd.id))
 
 
@@ -575,9 +595,10 @@ def member_new(round_id: int) -> ResponseReturnValue:
                 rnd,
                 current_user,
                 name=form.name.data or "",
-                email=form.email.data or "",
+                email=form.email.data or None,
                 phone=form.phone.data,
                 access_needs=form.access_needs.data,
+                language=form.language.data or None,
             )
         except panel_admin.PanelError as e:
             _form_problem(form, str(e))
@@ -716,88 +737,23 @@ def progress(round_id: int) -> ResponseReturnValue:
     )
 
 
-def _overrides(form: FlaskForm, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for i, row in enumerate(rows):
-        action = form[f"action_{i}"].data
-        if action in ("fund", "unfund"):
-            out.append(
-                {
-                    "application": row["id"],
-                    "action": action,
-                    "reason": (form[f"reason_{i}"].data or "").strip(),
-                }
-            )
-    return out
-
-
-@bp.route("/rounds/<int:round_id>/count", methods=["GET", "POST"])
-def count(round_id: int) -> ResponseReturnValue:
-    rnd = _round_or_404(round_id)
-    context: dict[str, Any] = {
-        "rnd": rnd,
-        "action_form": ActionForm(),
-        "preview": None,
-        "form": None,
-        "decision": None,
-        "rows": [],
-        "funding": None,
-        "problem": None,
-        "overrides": {},
-    }
-    if rnd.lifecycle.counted and not rnd.lifecycle.decided:
-        try:
-            pv = counting.preview(rnd)
-        except counting.CountError as e:
-            # Before the panel's steps are done (no ballots yet, say), say what is missing.
-            missing = stages.decide_problems(rnd)
-            context["problem"] = " ".join(
-                [_("The decision cannot be confirmed yet."), *missing, str(e)] if missing
-                else [str(e)])
-            return render_template("staff/count.html", **context), 400
-        form = build_decide_form(pv.rows)
-        context.update(preview=pv, form=form, rows=pv.rows, funding=pv.funding)
-        if form.validate_on_submit():
-            try:
-                rounds.apply_transition(
-                    rnd, "decide", current_user, overrides=_overrides(form, pv.rows)
-                )
-            except lifecycle.AlreadyDoneError as e:
-                db.session.rollback()
-                flash(str(e))
-                return redirect(url_for("staff.count", round_id=rnd.id))
-            except (counting.CountError, lifecycle.TransitionError) as e:
-                db.session.rollback()
-                _form_problem(form, str(e))
-            else:
-                db.session.commit()
-                flash(_("The decision is confirmed. Check it below, then publish it."))
-                return redirect(url_for("staff.count", round_id=rnd.id))
-        status = 400 if form.errors or form.form_errors else 200
-        return render_template("staff/count.html", **context), status
-    if request.method == "POST":
-        if rnd.lifecycle.decided:  # Confirm pressed again after it was done
-            flash(lifecycle.TRANSITIONS["decide"].done_text)
-            return redirect(url_for("staff.count", round_id=rnd.id))
-        abort(405)
-    if rnd.lifecycle.decided:
-        decision = counting.current_decision(rnd)
-        if decision is not None:
-            rows = counting.ranked_rows(decision.count["inputs"], decision.count["outputs"])
-            context.update(
-                decision=decision,
-                rows=rows,
-                funding=decision.count["outputs"]["funding"],
-                overrides={o["application"]: o for o in decision.overrides},
-            )
-    return render_template("staff/count.html", **context)
+# The count and decision pages: grantpanel/staff/count_pages.py.
 
 
 @bp.route("/rounds/<int:round_id>/audit")
 def audit_log(round_id: int) -> ResponseReturnValue:
     rnd = _round_or_404(round_id)
-    events = db.session.scalars(audit.events_for_round(rnd.id)).all()
-    return render_template("staff/audit.html", rnd=rnd, events=events)
+    action = request.args.get("action", "").strip()[:60] or None
+    try:
+        who = audit.Who(request.args.get("who", ""))
+    except ValueError:
+        who = audit.Who.EVERYONE
+    listing = audit.log_page(rnd.id, request.args.get("page", 1, type=int) or 1,
+                             action=action, who=who)
+    return render_template(
+        "staff/audit.html", rnd=rnd, listing=listing, action=action, who=who, Who=audit.Who,
+        actions=audit.action_choices(rnd.id), filtered=audit.has_filters(action, who),
+    )
 
 
 # --- data protection: find a person, export and erase their data (services/privacy.py) -------

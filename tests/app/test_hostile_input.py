@@ -129,6 +129,7 @@ def _url_for_rule(rule: Rule, world: World) -> str:
         "criterion_id": rnd.criteria[0].id,
         "position": 1,
         "token": world.invitation_token,
+        "reference": rnd.applications[0].reference,
         "name": "open",
         "direction": "down",
         "filename": "app.css",

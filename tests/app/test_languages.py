@@ -110,7 +110,7 @@ def test_the_placeholders_of_every_translation_match_the_english(template: Catal
     named = re.compile(r"%\(\w+\)[sdf]")
     for lang in OTHERS:
         for m in _read(TRANSLATIONS / lang.code / "LC_MESSAGES" / "messages.po"):
-            if not m.id or not _translated(m):
+            if not m.id or m.fuzzy or not _translated(m):
                 continue
             ids = m.id if isinstance(m.id, tuple) else (m.id,)
             strings = m.string if isinstance(m.string, tuple) else (m.string,)

@@ -38,7 +38,7 @@ from grantpanel.models import (
 )
 from grantpanel.services import conflicts, counting, transitions
 from tests.builders import make_member, make_round, make_user
-from tests.helpers import csrf_token, text
+from tests.helpers import confirm_count, csrf_token, text
 from voting.record import CURRENT_SCHEMA_VERSION, record_outputs
 
 Login = Callable[[User], FlaskClient]
@@ -404,7 +404,7 @@ def publish_with_late_conflict(client: FlaskClient, rnd: Round, m2: Membership) 
     client.post(url, data={**staff_conflict_form(rnd, m2, 1, reason=REASON),
                            "csrf_token": csrf_token(client, url)})
     count = f"/staff/rounds/{rnd.id}/count"
-    assert client.post(count, data={"csrf_token": csrf_token(client, count)}).status_code == 302
+    assert confirm_count(client, rnd.id).status_code == 302
     db.session.refresh(rnd)
     assert rnd.state == "decided"
     publish = f"/staff/rounds/{rnd.id}/steps/publish"
@@ -440,7 +440,7 @@ def test_an_outcome_page_with_no_late_changes_has_no_changes_section(
     rnd, _ = scored_round("closed")
     client = login_as(staff)
     count = f"/staff/rounds/{rnd.id}/count"
-    client.post(count, data={"csrf_token": csrf_token(client, count)})
+    confirm_count(client, rnd.id)
     client.post(f"/staff/rounds/{rnd.id}/steps/publish",
                 data={"csrf_token": csrf_token(client, count)})
     page = text(client.get(f"/rounds/{rnd.id}"))

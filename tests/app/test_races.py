@@ -24,8 +24,10 @@ from grantpanel.extensions import db
 from grantpanel.models import (
     Application,
     AuditEvent,
+    CountRun,
     Decision,
     Membership,
+    PendingOverride,
     PublishedRecord,
     RecordChainHead,
     Round,
@@ -33,7 +35,7 @@ from grantpanel.models import (
     User,
     utcnow,
 )
-from grantpanel.services import counting, scoring
+from grantpanel.services import count_runs, counting, scoring
 from tests.builders import make_member, make_round, make_user
 from tests.live import LiveServer, csrf_token, live_server, signed_in_session  # noqa: F401
 
@@ -304,11 +306,14 @@ def test_a_double_click_on_confirm_makes_one_decision_and_no_error(
     staff = make_user(role="staff", password=PASSWORD)
     rnd = scored_round("Confirm twice", state="closed")
     db.session.commit()
+    digest = count_runs.run(rnd, staff).inputs_digest
+    db.session.commit()
     url = f"/staff/rounds/{rnd.id}/count"
     boss = sign_in(live_server, staff, url)
     tabs = [boss.tab(), boss.tab()]
 
-    results = race([poster(boss, live_server.url + url, tab=t) for t in tabs])
+    results = race([poster(boss, live_server.url + url, {"count_digest": digest}, tab=t)
+                    for t in tabs])
 
     assert [r.status_code for r in results] == [302, 302]
     assert len(fresh(select(Decision))) == 1
@@ -316,6 +321,29 @@ def test_a_double_click_on_confirm_makes_one_decision_and_no_error(
     assert len(decides) == 1
     pages = [tabs[i].get(live_server.url + url, timeout=60).text for i in range(2)]
     assert any("already confirmed" in p for p in pages)
+
+
+def test_two_staff_running_the_count_and_changing_one_application_at_once_store_one_of_each(
+    app: Flask, live_server: LiveServer  # noqa: F811
+) -> None:
+    staff = make_user(role="staff", password=PASSWORD)
+    rnd = scored_round("Run twice", state="closed")
+    db.session.commit()
+    url = f"/staff/rounds/{rnd.id}/count"
+    boss = sign_in(live_server, staff, url)
+    tabs = [boss.tab(), boss.tab()]
+
+    results = race([poster(boss, live_server.url + url + "/run", tab=t) for t in tabs])
+
+    assert [r.status_code for r in results] == [302, 302]
+    (stored,) = fresh(select(CountRun))
+    reference = next(r["id"] for r in stored.outputs["applications"] if r["status"] != "funded")
+    change = f"{live_server.url}{url}/applications/{reference}"
+    results = race([poster(boss, change, {"action": action, "reason": f"Reason {i}"}, tab=t)
+                    for i, (t, action) in enumerate(zip(tabs, ("fund", "fund"), strict=True))])
+    assert [r.status_code for r in results] == [302, 302]
+    pending = fresh(select(PendingOverride))
+    assert len(pending) == 1 and pending[0].reason in ("Reason 0", "Reason 1")
 
 
 def test_a_double_click_on_publish_makes_one_record_and_no_error(

@@ -22,7 +22,7 @@ from grantpanel.models import User
 from grantpanel.services.conflicts import declare_conflict
 from tests.builders import make_member, make_round, make_user
 
-ALLOWED = {200, 302, 303, 400, 404, 405, 409}  # a refusal is only 403 or a sign-in redirect
+ALLOWED = {200, 301, 302, 303, 400, 404, 405, 409}  # a refusal is only 403 or a sign-in redirect
 
 
 @pytest.fixture()
@@ -54,6 +54,10 @@ def world(app: Flask) -> Iterator[dict[str, object]]:
             "token": "not-a-real-token",
             "filename": "app.css",
             "code": "cy",
+            "name": "close",
+            "reference": "A-001",
+            "table": "applications",
+            "fmt": "csv",
         },
     }
 

@@ -122,8 +122,10 @@ def test_progress_counts_submitted_drafts_to_do_and_conflicts(app: Flask) -> Non
     by_number = {p.membership.number: p for p in panel_admin.progress(rnd)}
     mine = by_number[m.number]
     assert (mine.submitted, mine.drafts, mine.to_do, mine.conflicts) == (1, 1, 1, 1)
+    assert mine.not_started == 0  # the draft is not "not started"
     theirs = by_number[other.number]
     assert (theirs.submitted, theirs.drafts, theirs.to_do, theirs.conflicts) == (0, 0, 3, 0)
+    assert theirs.not_started == 3
     rows = {r.reference: r for r in panel_admin.application_progress(rnd)}
     assert rows["A-001"].submitted == 1 and not rows["A-001"].quorum_met
     assert rows["A-003"].conflicts == 1

@@ -1,4 +1,5 @@
-"""The count page: ranked list with the funding line, confirm or override, then publish."""
+"""The count page: run the count once, change one application at a time with a reason,
+confirm what was shown, then publish."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import voting
 from grantpanel.extensions import db
 from grantpanel.models import AuditEvent, Decision, PublishedRecord, Round, ScoreSheet, User
 from tests.builders import make_member, make_round, make_user
-from tests.helpers import post_form, text
+from tests.helpers import confirm_count, count_digest, post_form, run_count, text
 
 Login = Callable[[User], FlaskClient]
 SEED = "ab" * 32
@@ -54,16 +55,23 @@ def test_the_count_waits_until_scoring_closes(
     assert "Confirm the decision" not in page
 
 
-def test_the_count_shows_the_ranked_list_and_the_funding_line(
+def test_the_count_is_run_on_request_and_shows_the_ranked_list_and_the_funding_line(
     app: Flask, staff: User, login_as: Login
 ) -> None:
     rnd = _scored_round()
-    page = text(login_as(staff).get(f"/staff/rounds/{rnd.id}/count"))
+    client = login_as(staff)
+    page = text(client.get(f"/staff/rounds/{rnd.id}/count"))
+    assert "Run the count" in page and "A-002: " not in page  # nothing counted on a GET
+    assert run_count(client, rnd.id).status_code == 302
+    page = text(client.get(f"/staff/rounds/{rnd.id}/count"))
+    assert "Counted " in page and "by Grace Grants" in page
     assert page.index("A-002: ") < page.index("A-001: ") < page.index("A-003: ")
     assert 'class="funding-line"' in page and "Funding line:" in page
     assert page.index("Funding line:") < page.index("A-003: ")
     assert "Below the funding line" in page
     assert "Confirm the decision" in page
+    assert page.count('name="count_digest"') == 1
+    assert "count.run" in db.session.scalars(select(AuditEvent.action)).all()
 
 
 def test_staff_confirm_the_decision_as_counted_then_publish(
@@ -72,7 +80,7 @@ def test_staff_confirm_the_decision_as_counted_then_publish(
     rnd = _scored_round()
     client = login_as(staff)
     url = f"/staff/rounds/{rnd.id}/count"
-    resp = post_form(client, url, {})
+    resp = confirm_count(client, rnd.id)
     assert resp.status_code == 302
     db.session.refresh(rnd)
     assert rnd.state == "decided"
@@ -94,43 +102,64 @@ def test_staff_confirm_the_decision_as_counted_then_publish(
     assert f'href="/rounds/{rnd.id}/record.json"' in published_page
 
 
-def test_an_override_needs_a_written_reason(app: Flask, staff: User, login_as: Login) -> None:
-    rnd = _scored_round()
-    client = login_as(staff)
-    url = f"/staff/rounds/{rnd.id}/count"
-    # Rows in ranked order: A-002 (0), A-001 (1), A-003 (2).
-    resp = post_form(client, url, {"action_2": "fund", "reason_2": ""})
-    assert resp.status_code == 400
-    assert "Write the reason for changing the decision on A-003" in text(resp)
-    db.session.refresh(rnd)
-    assert rnd.state == "closed"
-
-
-def test_a_reason_typed_while_the_decision_is_kept_is_not_dropped(
+def test_confirming_needs_the_count_that_was_shown(
     app: Flask, staff: User, login_as: Login
 ) -> None:
     rnd = _scored_round()
     client = login_as(staff)
     url = f"/staff/rounds/{rnd.id}/count"
-    resp = post_form(client, url, {"action_2": "keep", "reason_2": "Strong local support."})
+    assert post_form(client, url, {"count_digest": "x"}).status_code == 400  # nothing run yet
+    run_count(client, rnd.id)
+    seen = count_digest(client, rnd.id)
+    resp = post_form(client, url, {"count_digest": "sha256:" + "0" * 64})
+    assert resp.status_code == 400 and "run again since you loaded this page" in text(resp)
+    # a sheet withdrawn after the count was run: confirming what was shown is refused
+    sheet = db.session.scalars(select(ScoreSheet)).first()
+    assert sheet is not None
+    sheet.status = "withdrawn"
+    db.session.commit()
+    resp = post_form(client, url, {"count_digest": seen})
+    assert resp.status_code == 400 and "has changed since it was run" in text(resp)
+    db.session.refresh(rnd)
+    assert rnd.state == "closed"
+    run_count(client, rnd.id)
+    assert post_form(client, url, {"count_digest": count_digest(client, rnd.id)}
+                     ).status_code == 302
+
+
+def test_a_change_needs_a_written_reason_and_keeps_what_was_typed(
+    app: Flask, staff: User, login_as: Login
+) -> None:
+    rnd = _scored_round()
+    client = login_as(staff)
+    run_count(client, rnd.id)
+    change = f"/staff/rounds/{rnd.id}/count/applications/A-003"
+    page = text(client.get(change))
+    assert "Keep it not funded, as counted" in page and "Fund it" in page
+    resp = post_form(client, change, {"action": "fund", "reason": ""})
+    assert resp.status_code == 400
+    assert "Write the reason for the change" in text(resp)
+    resp = post_form(client, change, {"action": "keep", "reason": "Strong local support."})
     assert resp.status_code == 400
     page = text(resp)
-    assert "You wrote a reason for A-003 but left its decision as it was counted" in page
-    assert 'value="Strong local support."' in page  # the typing is kept
+    assert "You wrote a reason but chose to keep the result as counted" in page
+    assert "Strong local support.</textarea>" in page  # the typing is kept
+    resp = post_form(client, change, {"action": "unfund", "reason": "x"})
+    assert resp.status_code == 400  # not a choice for an application the count did not fund
+    assert client.get(f"/staff/rounds/{rnd.id}/count/applications/NOPE").status_code == 404
     db.session.refresh(rnd)
     assert rnd.state == "closed"
-    assert db.session.scalars(select(Decision)).first() is None
 
 
-def test_staff_override_with_a_reason_and_the_reason_is_shown(
+def test_staff_change_applications_one_at_a_time_and_the_reasons_are_published(
     app: Flask, staff: User, login_as: Login
 ) -> None:
     rnd = _scored_round()
     client = login_as(staff)
     url = f"/staff/rounds/{rnd.id}/count"
-    resp = post_form(client, url, {
-        "action_1": "unfund", "reason_1": "The group has closed.",
-        "action_2": "fund", "reason_2": "Only project in the north of the area.",
+    resp = confirm_count(client, rnd.id, {
+        "A-001": ("unfund", "The group has closed."),
+        "A-003": ("fund", "Only project in the north of the area."),
     })
     assert resp.status_code == 302
     decision = db.session.scalars(select(Decision)).one()
@@ -143,16 +172,35 @@ def test_staff_override_with_a_reason_and_the_reason_is_shown(
     assert "Changed by staff, with reasons" in page
 
 
+def test_a_saved_change_is_listed_and_can_be_taken_back(
+    app: Flask, staff: User, login_as: Login
+) -> None:
+    rnd = _scored_round()
+    client = login_as(staff)
+    run_count(client, rnd.id)
+    change = f"/staff/rounds/{rnd.id}/count/applications/A-001"
+    assert post_form(client, change, {"action": "unfund", "reason": "Closed."}).status_code == 302
+    page = text(client.get(f"/staff/rounds/{rnd.id}/count"))
+    assert "A-001: do not fund. Reason: Closed." in page
+    assert "Funded after the changes" in page
+    assert "Closed.</textarea>" in text(client.get(change))  # shown again to edit
+    assert post_form(client, change, {"action": "keep", "reason": ""}).status_code == 302
+    page = text(client.get(f"/staff/rounds/{rnd.id}/count"))
+    assert "A-001: do not fund" not in page
+
+
 def test_an_override_over_budget_is_refused_plainly(
     app: Flask, staff: User, login_as: Login
 ) -> None:
     rnd = _scored_round()
-    resp = post_form(login_as(staff), f"/staff/rounds/{rnd.id}/count",
-                     {"action_2": "fund", "reason_2": "Needed."})
+    client = login_as(staff)
+    resp = confirm_count(client, rnd.id, {"A-003": ("fund", "Needed.")})
     assert resp.status_code == 400
     assert "more than the budget" in text(resp)
     db.session.refresh(rnd)
     assert rnd.state == "closed"
+    page = text(client.get(f"/staff/rounds/{rnd.id}/count"))
+    assert "the total is more than the budget" in page  # said before confirming, too
 
 
 def test_staff_can_withdraw_a_decision_before_publishing(
@@ -161,7 +209,7 @@ def test_staff_can_withdraw_a_decision_before_publishing(
     rnd = _scored_round()
     client = login_as(staff)
     url = f"/staff/rounds/{rnd.id}/count"
-    post_form(client, url, {})
+    confirm_count(client, rnd.id)
     resp = post_form(client, f"/staff/rounds/{rnd.id}/steps/undo-decision", page=url)
     assert resp.status_code == 302
     db.session.refresh(rnd)

@@ -23,7 +23,7 @@ from tests.app.test_service_stages import (
     scored_round,
 )
 from tests.builders import make_member, make_round, make_user
-from tests.helpers import post_form, text
+from tests.helpers import confirm_count, post_form, run_count, text
 from tests.live import LiveServer, live_server  # noqa: F401
 
 Login = Callable[[User], FlaskClient]
@@ -266,10 +266,9 @@ def test_staff_run_the_vote_and_consent_then_confirm(
 ) -> None:
     rnd = scored_round(RANKED, CONSENT)
     client = login_as(staff)
-    count = f"/staff/rounds/{rnd.id}/count"
-    resp = post_form(client, count, {})
+    resp = run_count(client, rnd.id)
     assert resp.status_code == 400
-    assert "cannot be confirmed yet" in text(resp)
+    assert "cannot be run yet" in text(resp)
     assert _step(client, rnd, "open-vote").status_code == 302
     cast_ballots(rnd)
     for name in ("close-vote", "open-consent"):
@@ -279,7 +278,7 @@ def test_staff_run_the_vote_and_consent_then_confirm(
     assert _step(client, rnd, "close-consent").status_code == 302
     page = text(client.get(f"/staff/rounds/{rnd.id}"))
     assert "Check the count and confirm the decision" in page
-    assert post_form(client, count, {}).status_code == 302
+    assert confirm_count(client, rnd.id).status_code == 302
     db.session.refresh(rnd)
     assert rnd.state == "decided"
     assert db.session.scalars(select(Decision)).one().outcome == "confirmed"

@@ -19,6 +19,7 @@ from grantpanel.models import PublishedRecord, Round, User
 from grantpanel.services import publication
 from tests.app.record_builders import canonical, digest_of, make_published_round
 from tests.builders import make_round
+from tests.helpers import run_count
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -252,7 +253,9 @@ def test_the_staff_count_page_shows_each_stage_from_the_preview(
     from tests.app.test_meeting import _world
 
     w = _world()
-    resp = login_as(w["staff"]).get(f"/staff/rounds/{w['rnd'].id}/count")
+    client = login_as(w["staff"])
+    assert run_count(client, w["rnd"].id).status_code == 302
+    resp = client.get(f"/staff/rounds/{w['rnd'].id}/count")
     page = html.unescape(resp.get_data(as_text=True))
     assert resp.status_code == 200, page[:2000]
     assert "What each stage found" in page

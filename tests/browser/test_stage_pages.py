@@ -5,6 +5,7 @@ round-by-round count table and chart."""
 from __future__ import annotations
 
 import json
+import re
 
 from playwright.sync_api import Page, expect
 
@@ -34,7 +35,12 @@ def test_meeting_view_and_count_page_are_accessible(page: Page,
     expect(page.get_by_role("link", name="Normal size text")).to_be_visible()
     check_accessibility(page)
     page.goto(f"{live_server.url}/staff/rounds/{round_id}/count")
+    check_accessibility(page)  # before the count is run: a button to run it
+    page.get_by_role("button", name="Run the count").click()
     expect(page.get_by_role("heading", name="What each stage found")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_role("link", name=re.compile("Change the result")).first.click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     check_accessibility(page)
 
 

@@ -194,7 +194,8 @@ def test_every_record_branch_has_exactly_the_top_level_keys_of_its_version() -> 
     for version in record.SCHEMA_VERSIONS:
         branch = defs[f"record_{version}"]
         assert branch["additionalProperties"] is False
-        assert sorted(branch["properties"]) == sorted(record.SCHEMA_KEYS[version])
+        assert sorted(branch["properties"]) == sorted(
+            [*record.SCHEMA_KEYS[version], *record.OPTIONAL_KEYS[version]])
         assert sorted(branch["required"]) == sorted(record.SCHEMA_KEYS[version])
 
 
@@ -211,7 +212,8 @@ def test_every_object_in_the_json_schema_is_strict() -> None:
             for i, value in enumerate(node):
                 yield from objects(value, f"{path}/{i}")
 
-    optional = {"/$defs/conflict_2": {"reason"}}
+    optional = {"/$defs/conflict_2": {"reason"},
+                "/$defs/record_3": set(record.OPTIONAL_KEYS[3])}
     for path, node in objects(_schema()):
         assert node.get("additionalProperties") is False, path
         assert set(node["properties"]) - set(node["required"]) == optional.get(path, set()), path

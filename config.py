@@ -6,12 +6,17 @@
                   ``GRANTPANEL_ENV=production`` the app refuses to start without it.
 ``GRANTPANEL_ENV`` ``development`` (default) or ``production``.
 ``ORGANISATION_NAME`` The organisation's name, shown in the header and records.
+``CONCERNS_CONTACT`` Where to raise a concern or complaint: an email address or a web address
+                  (shown on /concerns, applicants' feedback pages and the panel's home page).
 ``MAX_UPLOAD_MB``   Largest upload (a CSV import) accepted, in MB (default 16).
 ``IMPORT_MAX_ROWS`` Most applications in one CSV import through the web (default 20000);
                   larger files are split, or imported with ``grantpanel import-applications``.
 ``RATELIMIT_STORAGE_URI`` Flask-Limiter storage (default ``memory://``, one count per
                   process). With several gunicorn workers use a shared Redis store:
                   ``redis://127.0.0.1:6379/0`` (install the ``redis`` extra).
+``JOBS_REDIS_URL``  Redis for background jobs (``redis://host:6379/1``): running the count and
+                  publishing go to ``grantpanel worker`` processes. Unset (the default), they
+                  run in the request, which suits the embedded SQLite and small rounds.
 ``SIGN_IN_RATE_LIMIT`` Failed sign-ins allowed per client address (default ``10 per minute``).
 ``SIGN_IN_ACCOUNT_RATE_LIMIT`` Failed sign-ins allowed per account, whatever the address
                   (default ``10 per minute;30 per hour``).
@@ -187,6 +192,7 @@ class Config:
         # access needs, notes) into an exception message or the log.
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
         self.ORGANISATION_NAME = os.environ.get("ORGANISATION_NAME", "Community Fund")
+        self.CONCERNS_CONTACT = os.environ.get("CONCERNS_CONTACT", "").strip() or None
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = production
@@ -205,6 +211,8 @@ class Config:
         _giving_settings(self, self.ORGANISATION_NAME)  # the 360Giving export (services/exports.py)
         self.WTF_CSRF_TIME_LIMIT = None  # a slow reader must not lose a long score sheet
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        # Background jobs (services/jobs.py): unset, long steps run in the request.
+        self.JOBS_REDIS_URL = os.environ.get("JOBS_REDIS_URL", "").strip() or None
         # Names this app's counts in a Redis shared with other apps (or test runs).
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "grantpanel")
         self.RATELIMIT_HEADERS_ENABLED = True

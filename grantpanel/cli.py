@@ -63,7 +63,76 @@ def demo(if_empty: bool, address: str) -> None:
         click.echo(line)
 
 
+# --- long steps: a worker for background jobs, or the step run here (services/jobs.py) ---
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Do the jobs waiting now, then stop.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Do background jobs (the count, publishing) from JOBS_REDIS_URL. Run one or more, on
+    this host or others sharing the database and Redis; a restart picks up unfinished jobs."""
+    from rq import Worker
+
+    from grantpanel.services import jobs
+
+    if not jobs.enabled():
+        raise click.ClickException("Set JOBS_REDIS_URL (for example redis://127.0.0.1:6379/1) "
+                                   "to use background jobs.")
+    picked = jobs.requeue_stale()
+    if picked:
+        click.echo(f"Queued again {picked} job(s) a stopped worker left unfinished.")
+    queue = jobs.queue()
+    Worker([queue], connection=queue.connection).work(burst=burst)
+
+
+def _long_step(kind: str, round_id: int, staff_email: str) -> None:
+    from sqlalchemy import select
+
+    from grantpanel.extensions import db
+    from grantpanel.models import Round, User
+    from grantpanel.services import jobs
+
+    rnd = db.session.get(Round, round_id)
+    if rnd is None:
+        raise click.ClickException(f"There is no round {round_id}.")
+    staff = db.session.scalar(select(User).where(User.email == staff_email,
+                                                 User.role == Role.STAFF))
+    if staff is None:
+        raise click.ClickException(f"There is no staff account {staff_email}.")
+    job = jobs.submit(rnd, kind, staff)
+    db.session.commit()
+    status = jobs.perform(job.id)
+    db.session.refresh(job)
+    click.echo(f"{kind}: {job.status}. {job.message}".strip())
+    if status == "taken":
+        click.echo("A worker is already doing this step for this round.")
+    if job.status == "failed":
+        raise SystemExit(1)
+
+
+@click.command("count-round")
+@click.argument("round_id", type=int)
+@click.option("--staff", "staff_email", required=True, help="The staff account it is done as.")
+@with_appcontext
+def count_round_command(round_id: int, staff_email: str) -> None:
+    """Run and store the count of ROUND_ID here (as the count page's button does)."""
+    _long_step("count", round_id, staff_email)
+
+
+@click.command("publish-round")
+@click.argument("round_id", type=int)
+@click.option("--staff", "staff_email", required=True, help="The staff account it is done as.")
+@with_appcontext
+def publish_round_command(round_id: int, staff_email: str) -> None:
+    """Publish the confirmed decision of ROUND_ID here (as the Publish button does)."""
+    _long_step("publish", round_id, staff_email)
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(worker_command)
+    app.cli.add_command(count_round_command)
+    app.cli.add_command(publish_round_command)
     app.cli.add_command(assign_command)
     app.cli.add_command(init_db)
     app.cli.add_command(create_user)

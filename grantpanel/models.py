@@ -35,13 +35,17 @@ from grantpanel.vocabulary import (
     Aggregation,
     AssignmentSource,
     BallotStatus,
+    CareStatus,
     ConflictCategory,
     ConsentPosition,
     DeclaredBy,
     DeclaredWhen,
+    EnteredBy,
+    ExpenseCategory,
     FitRule,
     Involvement,
     Outcome,
+    PayBasis,
     Role,
     RoundState,
     SheetStatus,
@@ -179,6 +183,11 @@ class Round(db.Model):  # type: ignore[name-defined]
     # Staff-typed text in other languages: {"cy": {"name": ..., "purpose": ...}}. The English
     # columns stay the source of truth, and the only text the decision record publishes.
     translations: Mapped[Translations | None] = mapped_column(TRANSLATIONS_TYPE)
+    # How an applicant can question the decision (an email address or a process), shown on
+    # their feedback page; editable at any time (services/feedback.py). Welsh in translations.
+    question_route: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # When staff released the panel's feedback to applicants (after publishing); never cleared.
+    feedback_released_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     criteria: Mapped[list[Criterion]] = relationship(
         back_populates="round", order_by="Criterion.position", cascade="all, delete-orphan"
@@ -245,10 +254,48 @@ class Application(db.Model):  # type: ignore[name-defined]
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # {"cy": {"title": ..., "summary": ...}}: public, like the English (see Round.translations)
     translations: Mapped[Translations | None] = mapped_column(TRANSLATIONS_TYPE)
+    # Set when the applicant pulled out (services/withdrawals.py): not counted or funded; the
+    # record lists it with the reason. Cleared if the withdrawal is undone before the decision.
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawal_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    # A short warning shown to the panel before the text ("mentions suicide"); "" for none.
+    content_warning: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     round: Mapped[Round] = relationship(back_populates="applications")
+    # Staff-only labels (areas, themes): never published. See services/tags.py.
+    tags: Mapped[list[Tag]] = relationship(secondary="application_tag", order_by="Tag.name")
 
-    __table_args__ = (UniqueConstraint("round_id", "reference"),)
+    # The staff list sorts a round's applications by these (services/application_list.py).
+    __table_args__ = (UniqueConstraint("round_id", "reference"),
+                      Index("ix_application_round_id_title", "round_id", "title"),
+                      Index("ix_application_round_id_amount", "round_id", "amount"),
+                      Index("ix_application_round_id_created_at", "round_id", "created_at"))
+
+
+class Tag(db.Model):  # type: ignore[name-defined]
+    """A staff-defined label for a round's applications, like an area of the city or a theme.
+    Staff-only: never shown to the panel or published."""
+
+    __tablename__ = "tag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    name: Mapped[str] = mapped_column(String(40))
+
+    __table_args__ = (UniqueConstraint("round_id", "name"),)
+
+
+class ApplicationTag(db.Model):  # type: ignore[name-defined]
+    """An application carries a tag (the primary key serves "tags of an application", the
+    index "applications with a tag", for the list's filter)."""
+
+    __tablename__ = "application_tag"
+
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id"), primary_key=True)
+
+    __table_args__ = (Index("ix_application_tag_tag_id", "tag_id"),)
 
 
 class Membership(db.Model):  # type: ignore[name-defined]
@@ -269,6 +316,8 @@ class Membership(db.Model):  # type: ignore[name-defined]
     # The most applications this member reads when reading is shared out (NULL: no limit;
     # 0: reads nothing more, e.g. after leaving the panel). See services/assignment.py.
     capacity: Mapped[int | None] = mapped_column(Integer)
+    # A later deadline for this member alone (services/panel_care.py); NULL: the round's.
+    extended_until: Mapped[dt.date | None] = mapped_column(db.Date)
 
     round: Mapped[Round] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship(back_populates="memberships")
@@ -343,6 +392,9 @@ class ScoreSheet(db.Model):  # type: ignore[name-defined]
     objection_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Staff who last entered the scores on the member's behalf (assisted entry); NULL when
+    # the member saved them. Published as ``"assisted": true`` (services/panel_care.py).
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     membership: Mapped[Membership] = relationship()
     application: Mapped[Application] = relationship()
@@ -447,6 +499,28 @@ class AssignmentPreference(db.Model):  # type: ignore[name-defined]
                       CheckConstraint("bid IN (-1, 1)", name="bid"))
 
 
+class Skip(db.Model):  # type: ignore[name-defined]
+    """A member chose not to score an application ("I'd rather not score this one").
+
+    Not a conflict and never published as one: the member simply has no sheet for it. The
+    note is private to staff. See ``services/panel_care.py``.
+    """
+
+    __tablename__ = "skip"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    note: Mapped[str] = mapped_column(Text, default="")  # private to staff
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    membership: Mapped[Membership] = relationship()
+    application: Mapped[Application] = relationship()
+
+    __table_args__ = (UniqueConstraint("membership_id", "application_id"),
+                      Index("ix_skip_application_id", "application_id"))
+
+
 class Decision(db.Model):  # type: ignore[name-defined]
     """Staff confirmation of a count: the computed outcome, and any override with reason."""
 
@@ -547,6 +621,60 @@ class PendingOverride(db.Model):  # type: ignore[name-defined]
     __table_args__ = (UniqueConstraint("round_id", "application_ref"),)
 
 
+class FeedbackLink(db.Model):  # type: ignore[name-defined]
+    """An application's secret feedback link (services/feedback.py). Only the token's SHA-256
+    is stored; making a new link replaces it, so the old one stops working."""
+
+    __tablename__ = "feedback_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    application: Mapped[Application] = relationship()
+
+
+class FeedbackEdit(db.Model):  # type: ignore[name-defined]
+    """Staff's version of one score sheet's feedback, as the applicant will read it, with who
+    changed it, when and why. The sheet's own ``feedback`` is never changed; the newest edit
+    of a sheet is the one shown (empty text: left out). Rows are kept as the trace."""
+
+    __tablename__ = "feedback_edit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sheet_id: Mapped[int] = mapped_column(ForeignKey("score_sheet.id"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_feedback_edit_sheet_id", "sheet_id"),)
+
+
+class Job(db.Model):  # type: ignore[name-defined]
+    """A long step (running the count, publishing) done by a background worker, with its
+    state for the page that waits for it (``services/jobs.py``)."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "count" or "publish"
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10))  # queued, running, done, failed
+    message: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    created_by: Mapped[User | None] = relationship()
+
+
 class AppendOnlyError(RuntimeError):
     """Raised on an attempt to change or delete an audit event or published record."""
 
@@ -558,3 +686,130 @@ def _refuse_change(mapper: Any, connection: Any, target: Any) -> None:
 for _model in (AuditEvent, PublishedRecord):
     event.listen(_model, "before_update", _refuse_change)
     event.listen(_model, "before_delete", _refuse_change)
+
+
+# --- panel care: pay, time and expenses (services/care_pay.py) -----------------------------
+# Private to the member and staff: never in the decision record, public pages or logs.
+
+
+class PaySettings(db.Model):  # type: ignore[name-defined]
+    """How one round pays its panel members: nothing, a rate per hour, or a fixed fee each
+    (money in integer pence), and a note to members ("We can pay in vouchers")."""
+
+    __tablename__ = "pay_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), unique=True)
+    basis: Mapped[PayBasis] = mapped_column(column_type(PayBasis, 10, "basis"),
+                                            default=PayBasis.NONE)
+    rate: Mapped[int | None] = mapped_column(BigInteger)  # pence an hour (basis "hourly")
+    fee: Mapped[int | None] = mapped_column(BigInteger)  # pence a member (basis "fee")
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TimeEntry(db.Model):  # type: ignore[name-defined]
+    """Time a panel member gave to a round, logged by them or by staff, then decided."""
+
+    __tablename__ = "time_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"))
+    worked_on: Mapped[dt.date] = mapped_column(db.Date)
+    minutes: Mapped[int] = mapped_column(Integer)
+    what_for: Mapped[str] = mapped_column(String(200))
+    entered_by: Mapped[EnteredBy] = mapped_column(column_type(EnteredBy, 10, "entered_by"))
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    status: Mapped[CareStatus] = mapped_column(column_type(CareStatus, 12, "status"),
+                                               default=CareStatus.SUBMITTED)
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it was not approved
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    membership: Mapped[Membership] = relationship()
+
+    __table_args__ = (CheckConstraint("minutes > 0", name="minutes"),
+                      Index("ix_time_entry_membership_id", "membership_id"))
+
+
+class ExpenseClaim(db.Model):  # type: ignore[name-defined]
+    """Money a panel member spent to take part (travel, childcare, ...), claimed, then decided."""
+
+    __tablename__ = "expense_claim"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"))
+    category: Mapped[ExpenseCategory] = mapped_column(
+        column_type(ExpenseCategory, 20, "category"))
+    amount: Mapped[int] = mapped_column(BigInteger)  # pence
+    spent_on: Mapped[dt.date] = mapped_column(db.Date)
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[CareStatus] = mapped_column(column_type(CareStatus, 12, "status"),
+                                               default=CareStatus.SUBMITTED)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    membership: Mapped[Membership] = relationship()
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount"),
+                      Index("ix_expense_claim_membership_id", "membership_id"))
+
+
+# Presence and impact (grantpanel/monitoring.py, services/monitoring.py, services/survey.py).
+# Answers are anonymous: a response row has no member, user, time or sequential id (its id is
+# random, so even the order rows were written in is lost); what a member has answered is only
+# "has answered", in ImpactAnswered, kept apart.
+
+
+class MonitoringSetup(db.Model):  # type: ignore[name-defined]
+    """Which monitoring questions a round asks, and its target make-up.
+
+    ``targets``: {question key: {"answer": answer key, "percent": 1..100}}, meaning "at least
+    this share of the people who answer give this answer"."""
+
+    __tablename__ = "monitoring_setup"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), unique=True)
+    questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    targets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MonitoringResponse(db.Model):  # type: ignore[name-defined]
+    """One person's anonymous monitoring answers: {question key: answer key, or a list of
+    them for a tick-all question}. A question left blank is not in ``answers``."""
+
+    __tablename__ = "monitoring_response"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, not in order
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SurveyResponse(db.Model):  # type: ignore[name-defined]
+    """One person's anonymous panel experience survey: {statement key: 1..5} (a statement
+    left blank is not in ``ratings``) and the two free-text answers."""
+
+    __tablename__ = "survey_response"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, not in order
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"), index=True)
+    ratings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    worked_well: Mapped[str] = mapped_column(Text, default="")
+    change: Mapped[str] = mapped_column(Text, default="")
+
+
+class ImpactAnswered(db.Model):  # type: ignore[name-defined]
+    """That a member has answered the monitoring questions or the survey for their round,
+    and nothing else (no time, no link to the answers): it stops a second answer."""
+
+    __tablename__ = "impact_answered"
+
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+
+    __table_args__ = (CheckConstraint("kind IN ('monitoring', 'survey')", name="kind"),)

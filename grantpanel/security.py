@@ -65,9 +65,10 @@ def trust_proxies(app: Flask) -> None:
         )
 
 
-# An invitation token is everything after "/invitation/" up to a space, quote or the end:
+# An invitation or feedback-link token is everything after "/invitation/" or "/feedback/"
+# up to a space, quote or the end (staff feedback pages have no "/feedback/" in them):
 # request lines, paths, referrers and full URLs alike.
-_INVITATION = re.compile(r"(/invitation/)[^\s\"'<>]+", re.IGNORECASE)
+_INVITATION = re.compile(r"(/invitation/|/feedback/)[^\s\"'<>]+", re.IGNORECASE)
 # PostgreSQL explains a failed statement with the row's values ("DETAIL:  Key (email)=(...)
 # already exists", "Failing row contains (...)"): personal data, whatever hide_parameters says.
 _DETAIL = re.compile(r"^(DETAIL:).*$", re.MULTILINE)

@@ -35,6 +35,10 @@ __all__ = [
     "Aggregation",
     "AssignmentSource",
     "BallotStatus",
+    "CareStatus",
+    "EnteredBy",
+    "ExpenseCategory",
+    "PayBasis",
     "Calibration",
     "Completion",
     "ConsensusMeasure",
@@ -529,13 +533,51 @@ class MethodKey(Vocabulary):
     EQUAL_SHARES = "equal-shares", Words(_l("Method of Equal Shares"))
 
 
+class PayBasis(Vocabulary):
+    """How a round pays its panel members for their time (``services/care_pay.py``)."""
+
+    NONE = "none", Words(_l("No pay for time"),
+                         explanation=_l("Members are not paid for their time in this round."))
+    HOURLY = "hourly", Words(_l("A rate for each hour"),
+                             explanation=_l("Each approved hour is paid at the rate you set."))
+    FEE = "fee", Words(_l("A fixed fee for each member"),
+                       explanation=_l("Every member on the panel is paid the same fee."))
+
+
+class ExpenseCategory(Vocabulary):
+    """What a panel member spent money on to take part (an expense claim's category)."""
+
+    TRAVEL = "travel", Words(_l("Travel"))
+    CHILDCARE = "childcare", Words(_l("Childcare"))
+    CARE = "care", Words(_l("Care for someone else"))
+    INTERPRETER = "interpreter", Words(_l("Interpreter or support worker"))
+    DATA = "data", Words(_l("Phone or internet data"))
+    OTHER = "other", Words(_l("Something else"))
+
+
+class CareStatus(Vocabulary):
+    """Where logged time or an expense claim is: waiting for staff, approved or not."""
+
+    SUBMITTED = "submitted", Words(_l("Waiting for the grants team"), tag="tag-yellow")
+    APPROVED = "approved", Words(_l("Approved"), tag="tag-green")
+    REJECTED = "rejected", Words(_l("Not approved"), tag="tag-red")
+
+
+class EnteredBy(Vocabulary):
+    """Who wrote down a member's time: the member, or staff for them."""
+
+    MEMBER = "member", Words(_l("The member"))
+    STAFF = "staff", Words(_l("Staff"))
+
+
 #: Every key set, by class name (templates see them under these names).
 ALL: dict[str, type[Vocabulary]] = {
     cls.__name__: cls
     for cls in (Aggregation, AssignmentSource, BallotStatus, Calibration, Completion,
                 ConflictCategory, ConsensusMeasure, ConsentPosition, ConsentRule, DeclaredBy, DeclaredWhen, FitRule,
                 FundingRule, Involvement, MethodKey, Outcome, QueueStatus, ResultStatus, Role,
-                RoundState, SheetStatus, ShortlistRule, StageKind, TieBreak, Utilities)
+                RoundState, SheetStatus, ShortlistRule, StageKind, TieBreak, Utilities,
+                PayBasis, ExpenseCategory, CareStatus, EnteredBy)
 }
 
 

@@ -59,7 +59,10 @@ schema-2 conflict checks, then every stage recomputed by :func:`voting.stages.de
 schema-3 record may also carry the optional ``assignment`` section (:data:`OPTIONAL_KEYS`):
 who was asked to read which application; it changes no output, and when present the recount
 also checks it by the rules of :mod:`voting.assignment` (every counted sheet is by a member
-assigned its application).
+assigned its application).  It may also carry the optional ``withdrawn`` section:
+applications pulled out before the decision, each with its published reason; they are not in
+``applications`` and change no output, and when present the recount checks the section by the
+rules of :mod:`voting.withdrawn`.
 
 Schema 2 counting (:func:`record_outputs`): the counting rules are exactly schema 1's
 (:func:`voting.panel.decide_round` runs on the record with each conflict cut down to its
@@ -85,6 +88,7 @@ from voting.assignment import ASSIGNMENT_KEY, check_assignment, describe_assignm
 from voting.draws import seed_commitment
 from voting.errors import VotingError
 from voting.panel import INPUT_KEYS, InputError, decide_round
+from voting.withdrawn import WITHDRAWN_KEY, check_withdrawn, describe_withdrawn
 
 __all__ = ["CURRENT_SCHEMA_VERSION", "DECLARED_BY", "OPTIONAL_KEYS", "OUTCOMES", "RECORD_KEYS",
            "RECORD_KEYS_3", "REASON_MAX_LENGTH", "SCHEMA_KEYS", "SCHEMA_VERSIONS", "VerifyReport", "WHEN",
@@ -103,8 +107,10 @@ RECORD_KEYS_3 = ("schema_version", "voting_version", "organisation", *INPUT_KEYS
 #: The top-level keys of a record by schema version (exactly these, no others).
 SCHEMA_KEYS: Mapping[int, tuple[str, ...]] = {1: RECORD_KEYS, 2: RECORD_KEYS, 3: RECORD_KEYS_3}
 #: Top-level keys a record of a version may carry besides :data:`SCHEMA_KEYS` (each says
-#: what a record without it means): schema 3's ``assignment`` (:mod:`voting.assignment`).
-OPTIONAL_KEYS: Mapping[int, tuple[str, ...]] = {1: (), 2: (), 3: (ASSIGNMENT_KEY,)}
+#: what a record without it means): schema 3's ``assignment`` (:mod:`voting.assignment`)
+#: and ``withdrawn`` (:mod:`voting.withdrawn`).
+OPTIONAL_KEYS: Mapping[int, tuple[str, ...]] = {1: (), 2: (),
+                                                3: (ASSIGNMENT_KEY, WITHDRAWN_KEY)}
 #: The schema version new records are built with.
 CURRENT_SCHEMA_VERSION = 3
 #: Who declared a conflict (schema 2): the member themself, or staff.
@@ -348,10 +354,12 @@ def _outputs_3(inputs: Mapping[str, Any]) -> dict[str, Any]:
     from voting.stages import decide_stages  # imported when used (stages uses this module)
 
     _check_conflicts_2(inputs.get("conflicts"))
-    counted = {k: v for k, v in inputs.items() if k != ASSIGNMENT_KEY}
+    counted = {k: v for k, v in inputs.items() if k not in (ASSIGNMENT_KEY, WITHDRAWN_KEY)}
     outputs = decide_stages(counted)
     if ASSIGNMENT_KEY in inputs:  # optional: adds checks, changes no output
         check_assignment(inputs)
+    if WITHDRAWN_KEY in inputs:  # optional: adds checks, changes no output
+        check_withdrawn(inputs)
     if "after_close" not in outputs:
         outputs["after_close"] = _after_close(inputs)
     return outputs
@@ -705,6 +713,8 @@ def _verify_version(record: Mapping[str, Any], version: int, checks: list[str]) 
         checks.extend(_stage_lines(record, outputs))
     if ASSIGNMENT_KEY in record and ASSIGNMENT_KEY in OPTIONAL_KEYS[version]:
         checks.append(describe_assignment(record))
+    if WITHDRAWN_KEY in record and WITHDRAWN_KEY in OPTIONAL_KEYS[version]:
+        checks.append(describe_withdrawn(record))
     _check_decision(record, outputs, checks)
     _check_digest(record, checks)
 

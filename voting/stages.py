@@ -270,6 +270,8 @@ _STAGE_KEYS: dict[str, tuple[str, ...]] = {
 }
 _RULE_KEYS = ("quorum", "tie_break", "stages")
 _SHEET_KEYS = ("member", "application", "stage", "scores", "objection")
+#: Optional sheet keys: ``assisted`` (true: staff entered the sheet on the member's behalf).
+_SHEET_OPTIONAL_KEYS = ("objection", "assisted")
 _CONFLICT_1_KEYS = ("member", "application", "category")
 _RANKING_KEYS = ("member", "stage", "ranking")
 _APPROVAL_KEYS = ("member", "stage", "approved")
@@ -517,7 +519,8 @@ def _schema_1_view(inputs: Mapping[str, Any], stages: Sequence[Mapping[str, Any]
         "rubric": inputs["rubric"],
         "applications": inputs["applications"],
         "panel": inputs["panel"],
-        "sheets": [{k: v for k, v in s.items() if k != "objection"} for s in inputs["sheets"]],
+        "sheets": [{k: v for k, v in s.items() if k not in _SHEET_OPTIONAL_KEYS}
+                   for s in inputs["sheets"]],
         "conflicts": [{k: c[k] for k in _CONFLICT_1_KEYS if k in c}
                       if isinstance(c, Mapping) else c for c in inputs["conflicts"]],
         "randomness": inputs["randomness"],
@@ -541,6 +544,10 @@ def _parse(inputs: Mapping[str, Any], *, lenient: bool = False) -> _Round:
     rules = _object(inputs["rules"], "rules", _RULE_KEYS)
     stages = tuple(check_stages(rules["stages"]))
     for i, sheet in enumerate(_list(inputs["sheets"], "sheets")):
+        if isinstance(sheet, Mapping) and "assisted" in sheet:
+            if not isinstance(sheet["assisted"], bool):
+                raise InputError(f"sheets[{i}].assisted", "must be true or false")
+            sheet = {k: v for k, v in sheet.items() if k != "assisted"}
         _object(sheet, f"sheets[{i}]", _SHEET_KEYS)
         if not isinstance(sheet["objection"], bool):
             raise InputError(f"sheets[{i}].objection", "must be true or false")

@@ -15,4 +15,9 @@ def _guard() -> Response | None:
     return require_role("panel")
 
 
-from grantpanel.panel import routes  # noqa: E402,F401
+from grantpanel.panel import (  # noqa: E402
+    care,  # noqa: E402,F401
+    impact,  # noqa: E402,F401
+    pay,  # noqa: E402,F401
+    routes,  # noqa: E402,F401
+)

@@ -43,11 +43,13 @@ from grantpanel.panel.forms import (
     score_sheet_class,
 )
 from grantpanel.services import (
+    assignment,
     ballots,
     conflicts,
     consent,
     counting,
     meeting,
+    panel_care,
     scoring,
     stages,
 )
@@ -206,7 +208,6 @@ def _with_reason(base: type[_F]) -> type[_F]:
 def check_conflicts(round_id: int) -> ResponseReturnValue:
     m = _membership(round_id)
     declared = list(db.session.scalars(conflicts.conflicts_for(m)))
-    declared_ids = {c.application_id for c in declared}
     if not conflicts.can_declare(m.round):
         # The decision is confirmed: nothing to tick; show what they told us and who to ask.
         return render_template(
@@ -218,9 +219,7 @@ def check_conflicts(round_id: int) -> ResponseReturnValue:
     # Added since the member last checked: ask about those only. Otherwise (first visit, or a
     # look back) every applicant they have not already told us about.
     added_since = conflicts.conflicts_checked(m) and bool(unchecked)
-    applications = unchecked or [
-        a for a in conflicts.round_applications(m) if a.id not in declared_ids
-    ]
+    applications = unchecked or conflicts.applications_to_check(m)
     needs_reason = conflicts.needs_reason(m.round)
     form_class = conflicts_form_class(applications)
     form = (_with_reason(form_class) if needs_reason else form_class)()
@@ -279,6 +278,7 @@ def check_conflicts(round_id: int) -> ResponseReturnValue:
 def _conflicts_page(m: Membership, form: ConflictsForm, applications: list[Application],
                     added_since: bool, declared: list[Conflict],
                     needs_reason: bool) -> ResponseReturnValue:
+    query = " ".join(request.args.get("q", "").split())[:100]
     return render_template(
         "panel/conflicts.html",
         membership=m,
@@ -289,6 +289,10 @@ def _conflicts_page(m: Membership, form: ConflictsForm, applications: list[Appli
         declared=declared,
         category_labels=conflicts.CATEGORY_LABELS,
         needs_reason=needs_reason,
+        query=query,
+        found=conflicts.search_applicants(m, query) if query else [],
+        search_min=conflicts.SEARCH_MIN_LENGTH,
+        shared_out=assignment.uses_assignment(m.round),
     )
 
 
@@ -314,6 +318,7 @@ def round_queue(round_id: int) -> ResponseReturnValue:
         tasks=[t for t in _tasks(m) if t["kind"] != "rescore"],
         status_tags=STATUS_TAGS,
         stepped_aside=len(conflicts.conflicted_application_ids(m)),
+        deadline=panel_care.member_deadline(m),
     )
 
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from grantpanel.public import routes  # noqa: E402,F401
+from grantpanel.public import feedback, routes  # noqa: E402,F401

@@ -39,8 +39,8 @@ from sqlalchemy import Select, exists, func, insert, select
 from grantpanel import lifecycle
 from grantpanel.extensions import db
 from grantpanel.i18n import _, _l, ngettext
-from grantpanel.models import Application, Round, User
-from grantpanel.services import audit, content, transitions
+from grantpanel.models import Application, ApplicationTag, Round, User
+from grantpanel.services import audit, content, tags, transitions
 from grantpanel.services.rounds import CURRENCY_UNITS, MoneyError, parse_money
 from grantpanel.textcheck import CONTROL_CHARACTERS, text_problem
 
@@ -54,6 +54,7 @@ MAX_TITLE = 200
 MAX_EMAIL = 254
 MAX_SUMMARY = 2_000
 MAX_ANSWERS = 20_000
+MAX_WARNING = 200  # a content warning: a few words, like "mentions suicide"
 MAX_AMOUNT_TEXT = 30  # longer text in the amount cell is not a number we can read
 
 MAX_REPORTED_PROBLEMS = 100  # an import report lists this many problems, then counts the rest
@@ -72,12 +73,18 @@ CSV_COLUMNS: list[tuple[str, bool, str | LazyString]] = [
     ("amount", True, _l("Amount asked for, in pounds: 1500 or 1,500.00.")),
     ("answers", False, _l("The applicant's answers to the form questions, shown to the panel. "
                           "Up to %(most)s characters.", most=f"{MAX_ANSWERS:,}")),
+    ("content_warning", False, _l("A short warning the panel sees before the text, like "
+                                  "\u201cmentions suicide\u201d. Left empty, there is none. "
+                                  "Up to %(most)s characters.", most=f"{MAX_WARNING:,}")),
     ("title_cy", False, _l("The title in Welsh, for people reading the pages in Welsh. Left "
                            "empty, they see the English. Up to %(most)s characters.",
                            most=f"{MAX_TITLE:,}")),
     ("summary_cy", False, _l("The summary in Welsh, for people reading the pages in Welsh. "
                              "Left empty, they see the English. Up to %(most)s characters.",
                              most=f"{MAX_SUMMARY:,}")),
+    ("tags", False, _l("Staff-only tags, like areas or themes, separated by ';': North; Food. "
+                       "Each must already be one of the round's tags (a tag the round does not "
+                       "have is refused, never made up).")),
 ]
 REQUIRED_COLUMNS = [name for name, required, _what in CSV_COLUMNS if required]
 KNOWN_COLUMNS = [name for name, _required, _what in CSV_COLUMNS]
@@ -217,6 +224,7 @@ TEXT_FIELDS: dict[str, tuple[str | LazyString, int]] = {
     "title": (_l("the title"), MAX_TITLE),
     "summary": (_l("the summary"), MAX_SUMMARY),
     "answers": (_l("the answers"), MAX_ANSWERS),
+    "content_warning": (_l("the content warning"), MAX_WARNING),
     "title_cy": (_l("the title in Welsh"), MAX_TITLE),
     "summary_cy": (_l("the summary in Welsh"), MAX_SUMMARY),
 }
@@ -300,6 +308,7 @@ def _clean(
     amount: int,
     welsh: dict[str, Any] | None = None,
     besides: Application | None = None,
+    content_warning: str = "",
 ) -> dict[str, str | None]:
     """The values stripped and checked (the round must be locked: references are read).
     ``welsh`` (title and summary in Welsh, optional) is checked with the English limits."""
@@ -308,6 +317,7 @@ def _clean(
         "title": title.strip(),
         "summary": summary.strip(),
         "answers": answers.strip(),
+        "content_warning": content_warning.strip(),
     }
     reference = (reference or "").strip()
     email = (contact_email or "").strip() or None
@@ -363,6 +373,7 @@ def add_application(
     answers: str,
     amount: int,
     welsh: dict[str, str] | None = None,
+    content_warning: str = "",
 ) -> Application:
     """Add one application; a missing reference becomes the first free "A-001" style one.
     ``welsh`` gives the optional Welsh title and summary (see :data:`WELSH_FIELDS`).
@@ -382,6 +393,7 @@ def add_application(
         answers=answers,
         amount=amount,
         welsh=welsh,
+        content_warning=content_warning,
     )
     values["reference"] = values["reference"] or ReferenceAllocator(
         _references(rnd.id).values()
@@ -407,6 +419,7 @@ def update_application(
     answers: str,
     amount: int,
     welsh: dict[str, str] | None = None,
+    content_warning: str | None = None,
 ) -> list[str]:
     """Change an application's details; returns the names of the fields that changed
     (``translations`` when the Welsh changed). ``welsh`` replaces the Welsh title and summary
@@ -427,6 +440,7 @@ def update_application(
         amount=amount,
         welsh=new_welsh,
         besides=app,
+        content_warning=app.content_warning if content_warning is None else content_warning,
     )
     values["reference"] = values["reference"] or app.reference
     new: dict[str, object] = {
@@ -591,9 +605,14 @@ def _row(columns: list[str], cells: list[str]) -> dict[str, str]:
     }
 
 
-def _row_problems(row: dict[str, str], unit: str) -> list[str]:
+def _row_problems(row: dict[str, str], unit: str,
+                  known_tags: dict[str, Any] | None = None) -> list[str]:
     """Fragments for everything wrong with one row, except reference clashes."""
     problems: list[str] = []
+    if row.get("tags"):
+        _found, p = tags.parse_tag_list(row["tags"], known_tags or {})
+        if p:
+            problems.append(p)
     for col in REQUIRED_COLUMNS:
         if col != "amount" and not row.get(col):
             problems.append(_("%(column)s is empty: every application needs one", column=col))
@@ -657,6 +676,7 @@ def import_csv(
 
     # Pass 1: check every row; keep only the references (lower case -> first line).
     existing = _references(rnd.id)
+    known_tags = tags.by_lower_name(rnd.id)
     report = _Report()
     seen: dict[str, int] = {}
     count = 0
@@ -683,7 +703,7 @@ def import_csv(
                 )
                 continue
             row = _row(columns, cells)
-            problems = _row_problems(row, unit)
+            problems = _row_problems(row, unit, known_tags)
             ref = row.get("reference", "").lower()
             if ref and not reference_problem(ref):
                 if ref in seen:
@@ -741,14 +761,16 @@ def import_csv(
             )
     if report.total:
         raise report.reject()
+    known_tags = tags.by_lower_name(rnd.id)  # again: a tag may have been removed since
     allocator = ReferenceAllocator([*now, *seen])
     stream.seek(origin)
     chunk: list[dict[str, Any]] = []
+    tagged: dict[str, list[int]] = {}  # reference -> tag ids, for rows with tags
     made = 0
     first_ref = last_ref = ""
     with closing(_records(stream)) as records:
         next(records)  # the column names
-        for _line, cells in records:
+        for line, cells in records:
             row = _row(columns, cells)
             ref = row.get("reference") or ""
             if not ref:
@@ -756,6 +778,14 @@ def import_csv(
                 made += 1
             first_ref = first_ref or ref
             last_ref = ref
+            if row.get("tags"):
+                row_tags, problem = tags.parse_tag_list(row["tags"], known_tags)
+                if problem:
+                    report.add(line, _("Line %(line)s: %(problem)s.", line=line,
+                                       problem=problem))
+                    raise report.reject()
+                if row_tags:
+                    tagged[ref] = [t.id for t in row_tags]
             chunk.append(
                 {
                     "round_id": rnd.id,
@@ -765,6 +795,7 @@ def import_csv(
                     "title": row["title"],
                     "summary": row["summary"],
                     "answers": row.get("answers", ""),
+                    "content_warning": row.get("content_warning", ""),
                     "amount": parse_amount(row["amount"], unit=unit),
                     "translations": content.with_language(
                         None, content.WELSH,
@@ -777,6 +808,13 @@ def import_csv(
                 chunk = []
     if chunk:
         db.session.execute(insert(Application), chunk)
+    if tagged:  # one read of the new ids, then the links in chunks
+        ids = dict(db.session.execute(
+            select(Application.reference, Application.id).where(Application.round_id == rnd.id)
+        ).all())
+        links = [{"application_id": ids[r], "tag_id": t} for r, ts in tagged.items() for t in ts]
+        for start in range(0, len(links), INSERT_CHUNK):
+            db.session.execute(insert(ApplicationTag), links[start:start + INSERT_CHUNK])
     db.session.expire(rnd, ["applications"])
     audit.record(
         "application.imported",

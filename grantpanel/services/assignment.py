@@ -53,6 +53,7 @@ from grantpanel.models import (
     Membership,
     Round,
     ScoreSheet,
+    Skip,
     User,
 )
 from grantpanel.services import audit, locks
@@ -430,9 +431,13 @@ def _world(rnd: Round, k: int, *, fresh: bool = False,
         out = [(a_index[a], m_index[m]) for m, a in items if a in a_index and m in m_index]
         return np.array(sorted(out), dtype=np.int64).reshape(-1, 2)
 
-    conflicts = db.session.execute(
+    conflicts = list(db.session.execute(
         select(Conflict.membership_id, Conflict.application_id)
-        .where(Conflict.application_id.in_(_eligible(rnd)))).all()
+        .where(Conflict.application_id.in_(_eligible(rnd)))).all())
+    # A member who skipped an application (services/panel_care.py) is never given it again.
+    conflicts += db.session.execute(
+        select(Skip.membership_id, Skip.application_id)
+        .where(Skip.application_id.in_(_eligible(rnd)))).all()
     rows = _rows(rnd)
     started = _started_pairs(rnd)
     fixed = [(m, a) for m, a, s in rows if s == AssignmentSource.MANUAL or (m, a) in started]

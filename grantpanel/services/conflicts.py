@@ -46,6 +46,7 @@ from grantpanel.extensions import db
 from grantpanel.i18n import _, _l
 from grantpanel.models import (
     Application,
+    Assignment,
     AuditEvent,
     Conflict,
     Membership,
@@ -292,15 +293,66 @@ def is_unchecked(membership: Membership, application: Application) -> bool:
     return as_utc(application.created_at) > as_utc(checked_at)
 
 
-def _unchecked_query(membership: Membership) -> Select[tuple[Application]]:
-    """The round's applications (eligible or not) the member has no conflict with and was not
-    yet asked about: all of them before the first check, else those added since."""
+def _asked_about_query(membership: Membership) -> Select[tuple[Application]]:
+    """The applications the member is asked about ties to, less those they declared: every
+    application in the round, or, when the round shares reading out, those assigned to them
+    (a round of 10,000 asks each member about the few dozen they will read; they can search
+    for any other applicant by name, :func:`search_applicants`)."""
     conflicted = exists().where(Conflict.membership_id == membership.id,
                                 Conflict.application_id == Application.id)
     query = select(Application).where(Application.round_id == membership.round_id, ~conflicted)
-    if membership.conflicts_checked_at is not None:
-        query = query.where(Application.created_at > membership.conflicts_checked_at)
+    if assignment.uses_assignment(membership.round):
+        query = query.where(assignment.assigned_clause(membership))
     return query
+
+
+def _unchecked_query(membership: Membership) -> Select[tuple[Application]]:
+    """The applications the member is asked about and was not yet asked about: all of them
+    before the first check, else those added since (or, when reading is shared out, assigned
+    to them since)."""
+    query = _asked_about_query(membership)
+    checked_at = membership.conflicts_checked_at
+    if checked_at is not None:
+        if assignment.uses_assignment(membership.round):
+            query = query.where(exists().where(
+                Assignment.membership_id == membership.id,
+                Assignment.application_id == Application.id,
+                Assignment.created_at > checked_at))
+        else:
+            query = query.where(Application.created_at > checked_at)
+    return query
+
+
+def applications_to_check(membership: Membership) -> list[Application]:
+    """Every application the member is asked about and has not declared a tie to, in
+    reference order (the conflicts screen when they look back)."""
+    return list(db.session.scalars(
+        _asked_about_query(membership).order_by(Application.reference)))
+
+
+SEARCH_MIN_LENGTH = 2
+SEARCH_LIMIT = 20
+
+
+def search_applicants(membership: Membership, text: str) -> list[Application]:
+    """Up to :data:`SEARCH_LIMIT` of the round's eligible applications whose applicant name or
+    title contains ``text`` (case does not matter), that the member has not declared a tie to,
+    by applicant name: how a member finds an applicant they know who is not in their list.
+    Empty for fewer than :data:`SEARCH_MIN_LENGTH` characters."""
+    text = " ".join(text.split())[:100]
+    if len(text) < SEARCH_MIN_LENGTH:
+        return []
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    conflicted = exists().where(Conflict.membership_id == membership.id,
+                                Conflict.application_id == Application.id)
+    return list(db.session.scalars(
+        select(Application)
+        .where(Application.round_id == membership.round_id, Application.eligible.is_(True),
+               ~conflicted,
+               Application.applicant_name.ilike(pattern, escape="\\")
+               | Application.title.ilike(pattern, escape="\\"))
+        .order_by(Application.applicant_name, Application.reference)
+        .limit(SEARCH_LIMIT)))
 
 
 def unchecked_applications(membership: Membership) -> list[Application]:

@@ -140,10 +140,16 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
     chain = stages.declared_stages(rnd)
     criteria = sorted(rnd.criteria, key=lambda c: c.position)
     keys = [c.key for c in criteria]
-    apps = sorted(rnd.applications, key=lambda a: a.reference)
+    # A withdrawn application is not counted: the record lists it under the optional
+    # ``withdrawn`` (only when there is one), and nothing else may name it.
+    apps = sorted((a for a in rnd.applications if a.withdrawn_at is None),
+                  key=lambda a: a.reference)
+    withdrawn = sorted((a for a in rnd.applications if a.withdrawn_at is not None),
+                       key=lambda a: a.reference)
     ref = {a.id: a.reference for a in apps}
     # One subquery, not a list of every application id (10,000 bound values in a big round).
-    round_apps = select(Application.id).where(Application.round_id == rnd.id)
+    round_apps = select(Application.id).where(Application.round_id == rnd.id,
+                                              Application.withdrawn_at.is_(None))
     conflicts = db.session.scalars(
         select(Conflict).where(Conflict.application_id.in_(round_apps)).order_by(Conflict.id)
     ).all()
@@ -167,6 +173,8 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
     shared_out = assignment.record_section(rnd, pseudonym, apps)
     return {
         **({"assignment": shared_out} if shared_out is not None else {}),
+        **({"withdrawn": [{"application": a.reference, "reason": a.withdrawal_reason}
+                          for a in withdrawn]} if withdrawn else {}),
         "schema_version": CURRENT_SCHEMA_VERSION,
         "voting_version": voting.__version__,
         "organisation": str(current_app.config.get("ORGANISATION_NAME", "")),
@@ -217,6 +225,8 @@ def record_inputs(rnd: Round, *, published_at: dt.datetime | None = None) -> dic
                 "scores": {k: (None if s.scores.get(k) is None else int(s.scores[k]))
                            for k in keys},
                 "objection": bool(s.objection),
+                # Optional: only an assisted sheet carries it (services/panel_care.py).
+                **({"assisted": True} if s.entered_by_id is not None else {}),
             }
             for s in sheets
             if s.membership_id in pseudonym

@@ -449,6 +449,39 @@ def ranking_table(rnd: Round) -> Table:
     return Table("ranking", _("Ranked list and decision"), columns, rows())
 
 
+def _payments_problem(rnd: Round) -> str | None:
+    from grantpanel.services import care_pay
+
+    return care_pay.payments_problem(rnd)
+
+
+def payments_table(rnd: Round) -> Table:
+    """What to pay each panel member (approved time and costs only), for finance: one row per
+    member with anything to be paid. Access needs and what members wrote are left out."""
+    from grantpanel.services import care_pay  # here: care_pay is not needed by other tables
+    from grantpanel.vocabulary import ExpenseCategory
+
+    columns = [
+        Column(_("Panel member number"), 12),
+        Column(_("Name"), 26),
+        Column(_("Email"), 30),
+        Column(_("Hours approved"), 12),
+        Column(_("Pay for time (GBP)"), 16, MONEY),
+        *[Column(_("%(category)s (GBP)", category=c.label), 16, MONEY) for c in ExpenseCategory],
+        Column(_("Costs approved (GBP)"), 16, MONEY),
+        Column(_("Total to pay (GBP)"), 16, MONEY),
+    ]
+
+    def rows() -> Iterator[list[Cell]]:
+        for user, t in care_pay.payment_rows(rnd):
+            hours = (Decimal(t.minutes_approved) / 60).quantize(Decimal("0.01"))
+            yield [t.membership.number, user.name, user.email or "", hours, _money(t.pay),
+                   *[_money(t.by_category.get(c.value, 0)) for c in ExpenseCategory],
+                   _money(t.expenses_approved), _money(t.total)]
+
+    return Table("payments", _("Payments to panel members"), columns, rows())
+
+
 # --- the list of exports ---------------------------------------------------------------------
 
 
@@ -517,6 +550,12 @@ EXPORTS: dict[str, Export] = {
                   "funded, and any change staff made with its reason. Read from the published "
                   "decision record, or from the confirmed decision before it is published."),
                ranking_table, _after_decision),
+        Export("payments", _l("Payments to panel members"),
+               _l("For finance: each panel member's name and email, approved hours, pay for "
+                  "their time, approved costs by kind, and the total to pay. Only approved time "
+                  "and costs are counted. Set pay and check claims on the Pay, time and costs "
+                  "page."),
+               payments_table, _payments_problem),
     )
 }
 

@@ -36,7 +36,7 @@ from sqlalchemy.orm import joinedload
 from grantpanel import lifecycle
 from grantpanel.extensions import db
 from grantpanel.i18n import BY_CODE, DEFAULT, Language, _, date_text, ngettext
-from grantpanel.models import Membership, Round, User, as_utc, utcnow
+from grantpanel.models import Application, Membership, Round, User, as_utc, utcnow
 from grantpanel.services import accounts, audit, panel_admin
 from grantpanel.services.content import localised
 from grantpanel.services.mail import Email, Report
@@ -46,6 +46,7 @@ __all__ = [
     "Recipient",
     "ReminderPlan",
     "external_url",
+    "feedback_email",
     "invitation_email",
     "invitation_url",
     "language_of",
@@ -66,6 +67,7 @@ class Kind(enum.StrEnum):
     REMINDER = "reminder"
     CLOSED = "scoring-closed"
     PUBLISHED = "decision-published"
+    FEEDBACK = "feedback-ready"
 
 
 @dataclass(frozen=True)
@@ -143,10 +145,15 @@ def _round_name(rnd: Round, language: Language) -> str:
     return localised(rnd, "name", language).text
 
 
-def _closing_sentence(rnd: Round) -> str:
-    if rnd.closes_on is None:
+def _closing_sentence(rnd: Round, m: Membership | None = None) -> str:
+    """When scoring closes: for ``m``, their own later deadline if staff gave them one."""
+    closes = rnd.closes_on
+    if m is not None and m.extended_until is not None \
+            and (closes is None or m.extended_until > closes):
+        return _("You have until %(date)s to finish scoring.", date=date_text(m.extended_until))
+    if closes is None:
         return ""
-    return _("Scoring closes on %(date)s.", date=date_text(rnd.closes_on))
+    return _("Scoring closes on %(date)s.", date=date_text(closes))
 
 
 # --- the invitation --------------------------------------------------------------------------
@@ -166,10 +173,37 @@ def invitation_email(m: Membership, link: str) -> Email:
             _("To sign in, open this link:") + "\n" + link,
             _("The link works once. It stops working on %(date)s. When you open it, you can "
               "choose a password for next time.", date=expires),
-            _closing_sentence(m.round),
+            _closing_sentence(m.round, m),
             _("If the link does not work, ask the grants team for a new one."),
             _sign_off(),
         ])
+
+
+# --- an applicant's feedback is ready --------------------------------------------------------
+
+
+def feedback_email(application: Application, link: str) -> Email:
+    """The applicant's secret feedback ``link``, by email to the application's contact
+    address (in the default language: we do not know the applicant's). ``key`` is the
+    application's id, never the address."""
+    language = DEFAULT
+    with written_in(language):
+        name = _round_name(application.round, language)
+        return Email(
+            to=str(application.contact_email),
+            subject=_("Feedback on your application to %(round)s", round=name),
+            body="\n\n".join([
+                _("Hello,"),
+                _("The panel's feedback on your application %(reference)s to %(round)s is "
+                  "ready.", reference=application.reference, round=name),
+                _("You can read it here:") + "\n" + link,
+                _("The link is just for you. Please do not share it."),
+                _("The page also says how to ask questions about the decision."),
+                _sign_off(),
+            ]) + "\n",
+            language=language.tag,
+            key=application.id,
+        )
 
 
 # --- news of the round: scoring closed, decision published ----------------------------------
@@ -262,7 +296,7 @@ def _reminder_email(m: Membership, left: int, link: str | None) -> Email:
                      "to score.",
                      "This is a reminder about %(round)s. You have %(num)d applications left "
                      "to score.", left, round=name),
-            _closing_sentence(m.round),
+            _closing_sentence(m.round, m),
             (_("Your saved drafts are kept. Carry on here:") + "\n" + link) if link
             else _("Your saved drafts are kept. Sign in to the grant panel website to carry "
                    "on."),

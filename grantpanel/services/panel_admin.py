@@ -23,6 +23,7 @@ from grantpanel.models import (
     Membership,
     Round,
     ScoreSheet,
+    Skip,
     User,
     utcnow,
 )
@@ -44,6 +45,7 @@ class MemberProgress:
     to_do: int  # not yet submitted: drafts and not started
     conflicts: int
     assigned: int | None = None  # applications assigned (reading shared out), else None
+    skipped: int = 0  # chose not to score (services/panel_care.py): not to do, no penalty
 
     @property
     def not_started(self) -> int:
@@ -231,15 +233,23 @@ def progress(rnd: Round, *, offset: int = 0, limit: int | None = None) -> list[M
         .group_by(Conflict.membership_id)
     )
     assigned = assignment.member_loads(rnd, ids) if assignment.uses_assignment(rnd) else None
+    skipped = _counts(
+        select(Skip.membership_id, func.count(Skip.id))
+        .join(Application, Application.id == Skip.application_id)
+        .where(Skip.membership_id.in_(ids), Application.eligible.is_(True))
+        .group_by(Skip.membership_id)
+    )
     return [
         MemberProgress(
             membership=m,
             submitted=submitted.get(m.id, 0),
             drafts=drafts.get(m.id, 0),
-            to_do=max(0, (n_eligible - conflicts_eligible.get(m.id, 0) if assigned is None
+            to_do=max(0, (n_eligible - conflicts_eligible.get(m.id, 0)
+                          - skipped.get(m.id, 0) if assigned is None
                           else assigned.get(m.id, 0)) - submitted_clear.get(m.id, 0)),
             conflicts=conflicts.get(m.id, 0),
             assigned=None if assigned is None else assigned.get(m.id, 0),
+            skipped=skipped.get(m.id, 0),
         )
         for m in members
     ]

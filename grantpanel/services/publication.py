@@ -327,6 +327,9 @@ class OutcomeView:
     stages: list[dict[str, Any]] = field(default_factory=list)
     stage_paragraphs: list[StageParagraph] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # Applications withdrawn before the decision (the record's optional ``withdrawn``):
+    # [{"application": ref, "reason": text}], not counted.
+    withdrawn: list[dict[str, str]] = field(default_factory=list)
 
 
 def _join(items: list[str]) -> str:
@@ -458,6 +461,8 @@ def outcome_view(record: dict[str, Any]) -> OutcomeView:
         stages=stages,
         stage_paragraphs=stage_paragraphs(stages) if stages else [],
         outputs=dict(outputs) if stages else {},
+        withdrawn=[{"application": str(w.get("application", "")), "reason": str(w.get("reason", ""))}
+                   for w in record.get("withdrawn", []) if isinstance(w, dict)],
     )
 
 

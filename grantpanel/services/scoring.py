@@ -51,6 +51,7 @@ from grantpanel.models import (
     Membership,
     Round,
     ScoreSheet,
+    Skip,
     User,
     utcnow,
 )
@@ -103,6 +104,10 @@ class ConflictedError(ScoringError):
 
 class NotAssignedError(ScoringError):
     """The round shares reading out and this application was not given to the member."""
+
+
+class SkippedError(ScoringError):
+    """The member chose not to score this application (services/panel_care.py)."""
 
 
 class AlreadySubmittedError(ScoringError):
@@ -189,6 +194,10 @@ def _queue_query(membership: Membership) -> Any:
             ~exists().where(
                 Conflict.membership_id == membership.id,
                 Conflict.application_id == Application.id,
+            ),
+            # A skipped application leaves the queue (and its counts): no penalty.
+            ~exists().where(
+                Skip.membership_id == membership.id, Skip.application_id == Application.id,
             ),
         )
         .order_by(Application.reference, Application.id)
@@ -287,6 +296,11 @@ def check_can_open(membership: Membership, application: Application) -> None:
     if is_conflicted(membership, application):
         raise ConflictedError(
             _("You have told us you have a connection to this applicant, so you do not score it.")
+        )
+    if db.session.scalar(select(Skip.id).where(
+            Skip.membership_id == membership.id, Skip.application_id == application.id)):
+        raise SkippedError(
+            _("You chose not to score this application, so it is no longer in your list.")
         )
     if not assignment.is_assigned(membership, application):
         raise NotAssignedError(
@@ -499,6 +513,7 @@ def _store(
     # reason only with its objection.
     sheet.objection_reason = objection_reason if (objection or not submit) else ""
     sheet.updated_at = now
+    sheet.entered_by_id = None  # assisted entry marks its own saves (services/panel_care.py)
     if submit:
         sheet.status = SheetStatus.SUBMITTED
         sheet.submitted_at = now

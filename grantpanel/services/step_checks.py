@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from grantpanel.extensions import db
 from grantpanel.i18n import _, money_text, ngettext
 from grantpanel.lifecycle import TRANSITIONS
-from grantpanel.models import Application, Membership, Round, ScoreSheet
-from grantpanel.services import counting, panel_admin, rounds
+from grantpanel.models import Application, Membership, Round, ScoreSheet, utcnow
+from grantpanel.services import counting, panel_admin, panel_care, rounds
 from grantpanel.vocabulary import SheetStatus
 from voting.record import apply_overrides
 
@@ -98,6 +98,9 @@ def _close(rnd: Round, label: str) -> StepCheck:
             "%(num)d score sheets are drafts (from %(members)s panel members) and will not be "
             "counted unless they are submitted before you close.",
             drafts, members=f"{draft_members:,}"))
+    extended = panel_care.running_extensions(rnd, utcnow().date())
+    if extended:
+        result.outstanding.append(panel_care.extensions_sentence(extended))
     if short:
         result.outstanding.append(ngettext(
             "%(num)d eligible application has fewer scores than the %(quorum)s needed, so it "

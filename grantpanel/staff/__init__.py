@@ -15,4 +15,9 @@ def _guard() -> Response | None:
     return require_role("staff")
 
 
-from grantpanel.staff import assignment, count_pages, exports, messages, routes  # noqa: E402,F401
+from grantpanel.staff import assignment, count_pages, exports, messages, routes  # noqa: E402,F401,I001
+from grantpanel.staff import applications_list  # noqa: E402,F401
+from grantpanel.staff import care  # noqa: E402,F401
+from grantpanel.staff import feedback  # noqa: E402,F401
+from grantpanel.staff import impact  # noqa: E402,F401
+from grantpanel.staff import pay  # noqa: E402,F401

@@ -14,7 +14,7 @@ from grantpanel import lifecycle
 from grantpanel.extensions import db
 from grantpanel.i18n import _
 from grantpanel.models import Round
-from grantpanel.services import count_runs, counting, rounds, stages
+from grantpanel.services import count_runs, counting, jobs, rounds, stages
 from grantpanel.staff import bp
 from grantpanel.staff.forms import ActionForm, build_change_form
 from grantpanel.staff.routes import _round_or_404
@@ -40,8 +40,14 @@ def _context(rnd: Round) -> dict[str, Any]:
     context: dict[str, Any] = {
         "rnd": rnd, "action_form": ActionForm(), "preview": None, "decision": None,
         "listing": None, "funding": None, "problem": None, "overrides": {},
-        "count_run": None, "changes": [], "totals": None,
+        "count_run": None, "changes": [], "totals": None, "job": None,
     }
+    if jobs.enabled():
+        job = jobs.latest(rnd, "publish" if rnd.lifecycle.decided else "count")
+        if job is not None and (job.status in jobs.ACTIVE or job.status == "failed"):
+            context["job"] = job
+            if job.status == "failed":
+                context["problem"] = job.message
     if rnd.lifecycle.decided:
         decision = counting.current_decision(rnd)
         if decision is not None:
@@ -100,6 +106,15 @@ def count_run(round_id: int) -> ResponseReturnValue:
     rnd = _round_or_404(round_id)
     if not ActionForm().validate_on_submit():
         abort(400)
+    if jobs.enabled():  # a large round: a worker runs it; the page waits for it
+        if not rnd.lifecycle.counted or rnd.lifecycle.decided:
+            abort(409)
+        job = jobs.submit(rnd, "count", current_user)
+        queued = job.status == "queued" and job.attempts == 0
+        db.session.commit()
+        if queued:
+            jobs.dispatch(job)
+        return redirect(url_for("staff.count", round_id=rnd.id))
     try:
         count_runs.run(rnd, current_user)
     except counting.CountError as e:

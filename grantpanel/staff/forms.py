@@ -443,6 +443,14 @@ class ApplicationForm(BilingualForm):
         ),
         validators=[limit(apps_service.MAX_ANSWERS, _l("the answers"))],
     )
+    content_warning = StringField(
+        _l("Content warning (optional)"),
+        description=_l(
+            "A few words the panel sees before the application, like \u201cmentions "
+            "suicide\u201d. Up to %(num)s characters.", num=f"{apps_service.MAX_WARNING:,}",
+        ),
+        validators=[limit(apps_service.MAX_WARNING, _l("the content warning"))],
+    )
     amount = StringField(_l("Amount asked for"), description=_l("Like 1500 or 1,500.00."),
                          validators=[limit(apps_service.MAX_AMOUNT_TEXT, _l("the amount"))])
     submit = SubmitField(_l("Save the application"))
@@ -487,6 +495,7 @@ class ApplicationForm(BilingualForm):
     validate_title = _check_text
     validate_summary = _check_text
     validate_answers = _check_text
+    validate_content_warning = _check_text
     validate_title_cy = _check_text
     validate_summary_cy = _check_text
 

@@ -31,7 +31,9 @@ from grantpanel.services import (
     accounts,
     audit,
     counting,
+    jobs,
     panel_admin,
+    panel_care,
     rounds,
     stages,
     step_checks,
@@ -185,6 +187,15 @@ def round_step(round_id: int, name: str) -> ResponseReturnValue:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
+    if name == "publish" and jobs.enabled() and rnd.lifecycle.decided \
+            and not rnd.lifecycle.published:
+        # A large round: a worker builds and checks the record; the count page waits for it.
+        job = jobs.submit(rnd, "publish", current_user)
+        queued = job.status == "queued" and job.attempts == 0
+        db.session.commit()
+        if queued:
+            jobs.dispatch(job)
+        return redirect(url_for("staff.count", round_id=rnd.id))
     try:
         t = rounds.apply_transition(rnd, name, current_user)
     except lifecycle.AlreadyDoneError as e:
@@ -363,17 +374,8 @@ def _application_or_404(rnd: Round, application_id: int) -> Any:
     return app
 
 
-@bp.route("/rounds/<int:round_id>/applications")
-def applications(round_id: int) -> ResponseReturnValue:
-    rnd = _round_or_404(round_id)
-    items = db.session.scalars(apps_service.for_round(rnd)).all()
-    return render_template(
-        "staff/applications.html",
-        rnd=rnd,
-        applications=items,
-        editable=rnd.lifecycle.panel_editable,
-        total=rounds.applications_total(rnd),
-    )
+# The applications list (search, filters, pages), tags and withdrawing an application:
+# grantpanel/staff/applications_list.py.
 
 
 def _application_form(rnd: Round, obj: Any = None, besides: Any = None) -> ApplicationForm:
@@ -391,6 +393,7 @@ def _application_values(form: ApplicationForm) -> dict[str, Any]:
         "title": form.title.data or "",
         "summary": form.summary.data or "",
         "answers": form.answers.data or "",
+        "content_warning": form.content_warning.data or "",
         "amount": form.amount_minor or 0,
         "welsh": form.welsh(),
     }
@@ -734,6 +737,7 @@ def progress(round_id: int) -> ResponseReturnValue:
         rnd=rnd,
         rows=panel_admin.application_progress(rnd),
         members=panel_admin.progress(rnd),
+        skips=panel_care.skips(rnd),
     )
 
 

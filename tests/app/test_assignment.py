@@ -299,6 +299,15 @@ def test_a_members_queue_holds_only_their_applications(
     assert {i.application.reference for i in items} == mine
     assert scoring.queue_progress(panel[0]) == (0, 2)
     login_as(panel[0].user)
+    # Newly assigned applications are put in front of the member to check for ties first,
+    # and only those: not the whole round.
+    resp = client.get(f"/panel/rounds/{rnd.id}/")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/conflicts")
+    ask = text(client.get(f"/panel/rounds/{rnd.id}/conflicts"))
+    for a in rnd.applications:
+        assert (a.applicant_name + "</label>" in ask) == (a.reference in mine)
+    panel[0].conflicts_checked_at = utcnow()
+    db.session.commit()
     page = text(client.get(f"/panel/rounds/{rnd.id}/"))
     for a in rnd.applications:
         assert (a.reference in page) == (a.reference in mine)

@@ -135,6 +135,7 @@ def _url_for_rule(rule: Rule, world: World) -> str:
         "filename": "app.css",
         "kind": "members",
         "person_id": world.member.id,
+        "tag_id": 1,  # no such tag: removing it is refused in plain words
     }
     missing = set(rule.arguments) - set(args)
     assert not missing, f"add {missing} to the fuzzer's URL arguments for {rule.rule}"

@@ -79,4 +79,4 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
 
 def expect_done(page: Page, text: str) -> None:
     """The flash notice after a successful POST says ``text``."""
-    expect(page.get_by_role("status")).to_contain_text(text)
+    expect(page.get_by_role("status").filter(has_text=text)).to_be_visible()

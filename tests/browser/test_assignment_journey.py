@@ -5,6 +5,7 @@ only the applications given to them. Every page passes axe (WCAG 2.2 A/AA) at 36
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -93,6 +94,10 @@ def test_staff_share_the_reading_out_and_a_member_sees_only_theirs(
     page.context.clear_cookies()
     _sign_in(page, live_server.url, "reader1@example.org")
     page.goto(f"{live_server.url}/panel/rounds/{round_id}/")
+    # First: ties to the applicants they will read (only those four), then the queue.
+    expect(page.get_by_role("heading", name=re.compile(r"applicants.*\(4\)$"))).to_be_visible()
+    page.get_by_label("I have no ties to any of these applicants").check()
+    page.get_by_role("button", name="Confirm and continue", exact=True).click()
     expect(page.get_by_text("These are the applications for you to read and score")
            ).to_be_visible()
     expect(page.locator("#applications tbody tr")).to_have_count(4)

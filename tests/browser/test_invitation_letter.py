@@ -61,7 +61,7 @@ def test_staff_add_a_member_without_email_and_print_their_letter(
     letter = page.locator("article.letter")
     expect(letter).to_have_attribute("lang", "cy")
     expect(letter.get_by_text("/invitation/")).to_be_visible()
-    qr = page.get_by_role("img", name="QR code of the sign-in link")
+    qr = page.get_by_role("img", name="Cod QR y ddolen mewngofnodi")  # the letter is in Welsh
     expect(qr).to_be_visible()
     box = qr.bounding_box()
     assert box is not None and 100 <= box["width"] <= 360

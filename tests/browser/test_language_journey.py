@@ -221,12 +221,12 @@ def _journey_after_sign_in(page: Page, live_server: LiveServer, world: dict[str,
         "Do you know any of the applicants?"), level=1)).to_be_visible()
     check(page, "conflicts")
     page.get_by_label(words.translated("I have no ties to any of these applicants")).check()
-    page.get_by_role("button", name=words.translated("Confirm and continue")).click()
+    page.get_by_role("button", name=words.translated("Confirm and continue"), exact=True).click()
 
     expect(page.get_by_role("heading", name=words.translated("Your applications"),
                             level=1)).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text(words.translated(
-        "Thank you. You have told us you have no ties to any of the applicants."))
+    expect(page.get_by_role("status").filter(has_text=words.translated(
+        "Thank you. You have told us you have no ties to any of the applicants."))).to_be_visible()
     expect(page.get_by_text(words.n("%(submitted)d of %(num)d submitted",
                                     "%(submitted)d of %(num)d submitted", 3, submitted=0),
                             exact=True)).to_be_visible()

@@ -101,6 +101,8 @@ def pages() -> list[tuple[str, str, str]]:
         ("public", "Outcome: Community Voices (stages)", "/rounds/2"),
         ("public", "Round open for scoring", "/rounds/3"),
         ("public", "How decisions are made", "/how-decisions-are-made"),
+        ("public", "What the words mean (glossary)", "/words"),
+        ("public", "Raising a concern", "/concerns"),
         ("public", "Sign in", "/sign-in"),
         ("panel", "Panel home", "/panel/"),
         ("panel", "Conflicts", "/panel/rounds/3/conflicts"),

@@ -53,6 +53,38 @@ class MemberProgress:
         return max(0, self.to_do - self.drafts)
 
 
+PROGRESS_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Which slice of a list a page shows (for ``macros/pager.html``)."""
+
+    page: int
+    pages: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+
+def paged(total: int, page: int, size: int = PROGRESS_PAGE_SIZE) -> Paging:
+    """Page ``page`` of ``total`` rows, clamped to the pages there are."""
+    pages = max(1, -(-total // size))
+    return Paging(min(max(1, page), pages), pages, size)
+
+
+def applications_total(rnd: Round) -> int:
+    return db.session.scalar(
+        select(func.count(Application.id)).where(Application.round_id == rnd.id)) or 0
+
+
+def members_total(rnd: Round) -> int:
+    return db.session.scalar(
+        select(func.count(Membership.id)).where(Membership.round_id == rnd.id)) or 0
+
+
 def get_member(rnd: Round, membership_id: int) -> Membership | None:
     m = db.session.get(Membership, membership_id)
     return m if m is not None and m.round_id == rnd.id else None

@@ -20,8 +20,10 @@ Rules, in one place:
 
   * member: name -> :data:`ERASED_NAME`, email -> ``erased-<id>@invalid`` (still unique),
     phone and access needs -> empty, password hash cleared, session key rotated (signs them
-    out everywhere), invitations deleted, their conflict notes and panel notes blanked.
-    Pseudonyms, scores, hours (needed to pay them) and feedback for applicants are kept.
+    out everywhere), invitations deleted, their conflict notes and panel notes blanked, and
+    what they wrote about their time and costs blanked. Pseudonyms, scores, the minutes and
+    amounts of their time and costs (needed to show they were paid) and feedback for
+    applicants are kept.
   * applicant: applicant name -> :data:`ERASED_APPLICANT`, contact email and answers ->
     empty; the panel notes, feedback and conflict notes written about those applications are
     blanked.  The public title, summary, amount and eligibility stay: they are published.
@@ -52,11 +54,13 @@ from grantpanel.models import (
     Application,
     AuditEvent,
     Conflict,
+    ExpenseClaim,
     Invitation,
     Membership,
     PublishedRecord,
     Round,
     ScoreSheet,
+    TimeEntry,
     User,
     as_utc,
     utcnow,
@@ -462,6 +466,11 @@ def erase_member(user: User, actor: User | None, *, reason: str) -> Erasure:
     if membership_ids:
         conflict_notes = _blank(Conflict.note, Conflict.membership_id.in_(membership_ids))
         panel_notes = _blank(ScoreSheet.panel_note, ScoreSheet.membership_id.in_(membership_ids))
+        # What they wrote about their time and costs (the hours and amounts stay: finance
+        # needs them to show the payments were made).
+        panel_notes += _blank(TimeEntry.what_for, TimeEntry.membership_id.in_(membership_ids))
+        panel_notes += _blank(ExpenseClaim.description,
+                              ExpenseClaim.membership_id.in_(membership_ids))
     result = Erasure("member", [user.id], int(invitations), conflict_notes, panel_notes)
     audit.record("person.erased", actor=actor, kind="member", user_id=user.id,
                  membership_ids=membership_ids, reason=reason)

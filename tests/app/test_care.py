@@ -381,3 +381,22 @@ def test_members_see_only_their_own_and_only_staff_reach_staff_pages(
     assert resp.status_code == 400  # not Carl's entry: nothing changes
     assert db.session.get(TimeEntry, entry.id).status == CareStatus.SUBMITTED  # type: ignore[union-attr]
     assert PayBasis.NONE == "none"
+
+
+def test_erasing_a_member_blanks_what_they_wrote_about_time_and_costs(
+    app: Flask, staff: User, login_as: Login
+) -> None:
+    from grantpanel.services import privacy
+
+    rnd = make_round(state="open")
+    m = _member(rnd)
+    db.session.commit()
+    client = login_as(m.user)
+    _log_time(client, rnd, what_for="Reading at my sister's flat")
+    _claim(client, rnd, description="Taxi from my home on Elm Street")
+    privacy.erase_member(m.user, staff, reason="Asked to be forgotten")
+    db.session.commit()
+    entry = db.session.scalars(select(TimeEntry)).one()
+    claim = db.session.scalars(select(ExpenseClaim)).one()
+    assert entry.what_for == "" and claim.description == ""
+    assert entry.minutes > 0 and claim.amount > 0  # the payment facts stay

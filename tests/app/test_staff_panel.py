@@ -173,3 +173,22 @@ def test_the_progress_page_flags_applications_short_of_quorum(
     db.session.commit()
     page = text(login_as(staff).get(f"/staff/rounds/{rnd.id}/progress"))
     assert "1 more needed" in page
+
+
+def test_the_progress_page_shows_50_applications_and_50_members_a_page(
+    app: Flask, login_as: Login
+) -> None:
+    staff = make_user(role="staff")
+    rnd = make_round(state="open", applications=55)
+    for _ in range(52):
+        make_member(rnd)
+    db.session.commit()
+    client = login_as(staff)
+    url = f"/staff/rounds/{rnd.id}/progress"
+    first = text(client.get(url))
+    assert "A-050" in first and "A-051" not in first
+    assert "apage=2" in first and "mpage=2" in first  # each list has its own next page
+    second = text(client.get(url + "?apage=2&mpage=1"))
+    assert "A-051" in second and "A-055" in second and "A-001:" not in second
+    for hostile in ("?apage=-1", "?mpage=abc", "?apage=99999"):
+        assert client.get(url + hostile).status_code == 200

@@ -6,6 +6,7 @@ after the round. Both are anonymous (see ``services/monitoring.py`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -103,6 +104,32 @@ def _add_errors(form: BaseForm, errors: dict[str, str], names: dict[str, str]) -
         field.errors = [*field.errors, message]
 
 
+def _save(round_id: int, endpoint: str, form: Any, save: Callable[[], None],
+          fields: dict[str, str], invalid: type[Exception],
+          refused: type[Exception]) -> ResponseReturnValue | None:
+    """Save one set of anonymous answers (``save``), the same way for both question sets:
+    a field's problem beside it, a refusal or a second answer as a notice, else thanks.
+    ``None`` when the form is shown again with its problems."""
+    back = redirect(url_for(endpoint, round_id=round_id))
+    try:
+        save()
+    except invalid as e:
+        db.session.rollback()
+        _add_errors(form, e.errors, fields)  # type: ignore[attr-defined]
+        return None
+    except refused as e:
+        db.session.rollback()
+        flash(str(e))
+        return back
+    except IntegrityError:  # a second answer sent at the same moment
+        db.session.rollback()
+        flash(_("You have already answered. Thank you."))
+        return back
+    db.session.commit()
+    flash(_("Thank you. Your answers are saved without your name."))
+    return back
+
+
 @bp.route("/rounds/<int:round_id>/monitoring", methods=["GET", "POST"], endpoint="monitoring")
 def monitoring_page(round_id: int) -> ResponseReturnValue:
     """The optional, anonymous "about you" questions the round asks."""
@@ -114,23 +141,12 @@ def monitoring_page(round_id: int) -> ResponseReturnValue:
     form = monitoring_form_class(questions)()
     if not answered and form.validate_on_submit():
         answers = {q.key: form[field_name(q.key)].data for q in questions}
-        try:
-            monitoring.record_answers(m, answers)
-        except monitoring.MonitoringValidationError as e:
-            db.session.rollback()
-            _add_errors(form, e.errors, {q.key: field_name(q.key) for q in questions})
-        except monitoring.MonitoringError as e:
-            db.session.rollback()
-            flash(str(e))
-            return redirect(url_for("panel.monitoring", round_id=round_id))
-        except IntegrityError:  # a second answer sent at the same moment
-            db.session.rollback()
-            flash(_("You have already answered. Thank you."))
-            return redirect(url_for("panel.monitoring", round_id=round_id))
-        else:
-            db.session.commit()
-            flash(_("Thank you. Your answers are saved without your name."))
-            return redirect(url_for("panel.monitoring", round_id=round_id))
+        done = _save(round_id, "panel.monitoring", form,
+                     lambda: monitoring.record_answers(m, answers),
+                     {q.key: field_name(q.key) for q in questions},
+                     monitoring.MonitoringValidationError, monitoring.MonitoringError)
+        if done is not None:
+            return done
     return render_template("panel/monitoring_form.html", round=m.round, form=form,
                            questions=questions, answered=answered, field_name=field_name)
 
@@ -145,23 +161,12 @@ def survey_page(round_id: int) -> ResponseReturnValue:
     form = SurveyForm()
     if not answered and form.validate_on_submit():
         ratings = {s.key: form[field_name(s.key)].data or "" for s in STATEMENTS}
-        try:
-            survey.record_answers(m, ratings, form.worked_well.data or "",
-                                  form.change.data or "")
-        except survey.SurveyValidationError as e:
-            db.session.rollback()
-            _add_errors(form, e.errors, {s.key: field_name(s.key) for s in STATEMENTS})
-        except survey.SurveyError as e:
-            db.session.rollback()
-            flash(str(e))
-            return redirect(url_for("panel.survey", round_id=round_id))
-        except IntegrityError:  # a second answer sent at the same moment
-            db.session.rollback()
-            flash(_("You have already answered. Thank you."))
-            return redirect(url_for("panel.survey", round_id=round_id))
-        else:
-            db.session.commit()
-            flash(_("Thank you. Your answers are saved without your name."))
-            return redirect(url_for("panel.survey", round_id=round_id))
+        done = _save(round_id, "panel.survey", form,
+                     lambda: survey.record_answers(m, ratings, form.worked_well.data or "",
+                                                   form.change.data or ""),
+                     {s.key: field_name(s.key) for s in STATEMENTS},
+                     survey.SurveyValidationError, survey.SurveyError)
+        if done is not None:
+            return done
     return render_template("panel/survey_form.html", round=m.round, form=form,
                            statements=STATEMENTS, answered=answered, field_name=field_name)

@@ -19,7 +19,7 @@ from sqlalchemy import Select, func, select
 
 from grantpanel.extensions import db
 from grantpanel.i18n import _, _l
-from grantpanel.lifecycle import TRANSITIONS
+from grantpanel.lifecycle import STATES, TRANSITIONS
 from grantpanel.models import (
     Application,
     AuditEvent,
@@ -330,8 +330,6 @@ class _Names:
 
 
 def _state_words(state: Any) -> str:
-    from grantpanel.lifecycle import STATES
-
     found = STATES.get(str(state))
     return str(found.staff_label) if found else str(state)
 

@@ -12,8 +12,9 @@ Public API:
 - :func:`conflicted_application_ids` -- the applications a member has a conflict with
 - :func:`conflicts_for` -- statement for a member's conflicts, oldest first
 - :func:`eligible_applications` -- the round's eligible applications, in reference order
-- :func:`round_applications` -- all the round's applications (the conflicts screen asks about
-  every applicant, eligible or not, so one made eligible later was already asked about)
+- :func:`applications_to_check` -- the applications the conflicts screen asks about: every
+  one in the round, eligible or not (so one made eligible later was already asked about), or
+  the member's assigned ones when reading is shared out; :func:`search_applicants` finds others
 - :func:`mark_conflicts_checked` -- the member has been through the conflicts screen (again)
 - :func:`conflicts_checked` -- whether they have, at least once
 - :func:`is_unchecked` / :func:`unchecked_applications` -- applications the member has not yet
@@ -262,17 +263,6 @@ def eligible_applications(membership: Membership) -> list[Application]:
         db.session.scalars(
             select(Application)
             .where(Application.round_id == membership.round_id, Application.eligible.is_(True))
-            .order_by(Application.reference)
-        )
-    )
-
-
-def round_applications(membership: Membership) -> list[Application]:
-    """All the round's applications, eligible or not, in reference order."""
-    return list(
-        db.session.scalars(
-            select(Application)
-            .where(Application.round_id == membership.round_id)
             .order_by(Application.reference)
         )
     )

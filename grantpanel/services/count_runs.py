@@ -29,10 +29,10 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from grantpanel.extensions import db
-from grantpanel.i18n import _, money_text
+from grantpanel.i18n import _
 from grantpanel.models import CountRun, Decision, PendingOverride, Round, User, utcnow
 from grantpanel.services import audit, counting, transitions
-from voting import VotingError, canonical_json
+from voting import canonical_json
 from voting.record import apply_overrides
 
 ACTIONS = ("keep", "fund", "unfund")
@@ -186,15 +186,7 @@ def confirm(rnd: Round, actor: User, seen_digest: str) -> Decision:
                                     "(a score, a conflict or an application). Run the count "
                                     "again, check it, then confirm."))
     changes = pending(rnd)
-    try:
-        decision = counting.decide(rnd, actor, as_overrides(changes),
-                                   counted=preview_of(count_run))
-    except VotingError as e:  # pragma: no cover - decide turns these into CountError
-        raise counting.CountError(str(e)) from e
+    decision = counting.decide(rnd, actor, as_overrides(changes), counted=preview_of(count_run))
     db.session.execute(delete(PendingOverride).where(PendingOverride.round_id == rnd.id))
     db.session.delete(count_run)
     return decision
-
-
-def money(rnd: Round, minor: int) -> str:
-    return money_text(minor, rnd.currency)

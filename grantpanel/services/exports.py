@@ -257,14 +257,21 @@ def _status_label(status: str) -> str:
     return known.label if known is not None else str(status)
 
 
-def scores_table(rnd: Round) -> Table:
-    """One row per score sheet and criterion: points, "don't know", or empty (not answered)."""
-    columns = [
+def _sheet_columns() -> list[Column]:
+    """The columns that say which score sheet a row is about (scores and notes tables)."""
+    return [
         Column(_("Reference"), 12),
         Column(_("Title"), 40),
         Column(_("Panel member number"), 12),
         Column(_("Panel member name"), 26),
         Column(_("Stage"), 8),
+    ]
+
+
+def scores_table(rnd: Round) -> Table:
+    """One row per score sheet and criterion: points, "don't know", or empty (not answered)."""
+    columns = [
+        *_sheet_columns(),
         Column(_("Criterion"), 30),
         Column(_("Points"), 12),
         Column(_("Score sheet"), 16),
@@ -272,13 +279,12 @@ def scores_table(rnd: Round) -> Table:
     ]
     criteria = sorted(rnd.criteria, key=lambda c: c.position)
     dont_know = _("don't know")
-    labels = {s.value: s.label for s in SheetStatus}
     stmt = _sheets(rnd, ScoreSheet.scores, ScoreSheet.submitted_at)
 
     def rows() -> Iterator[list[Cell]]:
         for r in _stream(stmt):
             scores = r.scores or {}
-            state = labels.get(r.status, str(r.status))
+            state = _status_label(r.status)
             for c in criteria:
                 if c.key not in scores:
                     points: Cell = None  # not answered (a draft)
@@ -295,11 +301,7 @@ def scores_table(rnd: Round) -> Table:
 def notes_table(rnd: Round) -> Table:
     """The notes to the panel and strong objections, one row per score sheet that has one."""
     columns = [
-        Column(_("Reference"), 12),
-        Column(_("Title"), 40),
-        Column(_("Panel member number"), 12),
-        Column(_("Panel member name"), 26),
-        Column(_("Stage"), 8),
+        *_sheet_columns(),
         Column(_("Score sheet"), 16),
         Column(_("Note to the panel"), 60),
         Column(_("Strong objection"), 12),

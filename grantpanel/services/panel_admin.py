@@ -75,12 +75,12 @@ def paged(total: int, page: int, size: int = PROGRESS_PAGE_SIZE) -> Paging:
     return Paging(min(max(1, page), pages), pages, size)
 
 
-def applications_total(rnd: Round) -> int:
+def applications_count(rnd: Round) -> int:
     return db.session.scalar(
         select(func.count(Application.id)).where(Application.round_id == rnd.id)) or 0
 
 
-def members_total(rnd: Round) -> int:
+def members_count(rnd: Round) -> int:
     return db.session.scalar(
         select(func.count(Membership.id)).where(Membership.round_id == rnd.id)) or 0
 

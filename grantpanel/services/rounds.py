@@ -679,8 +679,6 @@ def eligible_count(rnd: Round) -> int:
     return sum(1 for a in rnd.applications if a.eligible)
 
 
-def applications_total(rnd: Round) -> int:
-    return sum(int(a.amount) for a in rnd.applications if a.eligible)
 
 
 

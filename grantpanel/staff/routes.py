@@ -734,9 +734,9 @@ def progress(round_id: int) -> ResponseReturnValue:
     """Progress by application and by member, each 50 a page (``apage``, ``mpage``), counted
     in the database: the page does the same work for 100 applications or 10,000."""
     rnd = _round_or_404(round_id)
-    apps = panel_admin.paged(panel_admin.applications_total(rnd),
+    apps = panel_admin.paged(panel_admin.applications_count(rnd),
                              request.args.get("apage", 1, type=int) or 1)
-    members = panel_admin.paged(panel_admin.members_total(rnd),
+    members = panel_admin.paged(panel_admin.members_count(rnd),
                                 request.args.get("mpage", 1, type=int) or 1)
     return render_template(
         "staff/progress.html",
